@@ -1,0 +1,72 @@
+#include "dataplane/ssrc_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "dataplane/command_queue.h"
+
+namespace mrfp::dataplane {
+namespace {
+
+using Kind = SsrcOwner::Kind;
+
+TEST(SsrcRegistry, DuplicateClaimNamesTheHolder) {
+  SsrcRegistry registry(1);
+  EXPECT_FALSE(registry.claim(0x1234, {Kind::Participant, 7}));
+  auto holder = registry.claim(0x1234, {Kind::Participant, 8});
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->kind, Kind::Participant);
+  EXPECT_EQ(holder->id, 7u);
+  registry.release(0x1234);
+  EXPECT_FALSE(registry.claim(0x1234, {Kind::Participant, 8}));
+}
+
+TEST(SsrcRegistry, FreshSsrcsNeverCollideWithClaimedOnes) {
+  SsrcRegistry registry(42);
+  std::set<std::uint32_t> seen;
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    auto ssrc = registry.claim_fresh({Kind::OutputStream, i});
+    EXPECT_NE(ssrc, 0u);
+    EXPECT_TRUE(seen.insert(ssrc).second);
+  }
+  EXPECT_EQ(registry.size(), 5000u);
+  // A participant can never take an output stream's SSRC.
+  auto taken = *seen.begin();
+  auto holder = registry.claim(taken, {Kind::Participant, 1});
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->kind, Kind::OutputStream);
+}
+
+TEST(CommandQueue, EveryPostedCommandRunsOnceInOrderAcrossProducers) {
+  CommandQueue<int, 64> queue;
+  std::vector<int> applied;
+  constexpr int kPerProducer = 10000;
+  std::atomic<bool> done{false};
+  std::thread consumer([&] {
+    while (!done.load() || applied.size() < 2 * kPerProducer) {
+      queue.drain([&](int v) { applied.push_back(v); });
+    }
+  });
+  auto produce = [&](int base) {
+    for (int i = 0; i < kPerProducer; ++i) {
+      while (!queue.post(base + i)) std::this_thread::yield();
+    }
+  };
+  std::thread a(produce, 0), b(produce, 1'000'000);
+  a.join();
+  b.join();
+  done = true;
+  consumer.join();
+  ASSERT_EQ(applied.size(), 2u * kPerProducer);
+  int last_a = -1, last_b = 999'999;
+  for (int v : applied) {
+    int& last = v >= 1'000'000 ? last_b : last_a;
+    EXPECT_EQ(v, last + 1);
+    last = v;
+  }
+}
+
+}  // namespace
+}  // namespace mrfp::dataplane
