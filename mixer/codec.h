@@ -21,7 +21,7 @@
 #include <span>
 #include <string_view>
 
-#include "mixer/media_types.h"
+#include "media_types.h"
 
 namespace mrfp::mixer {
 

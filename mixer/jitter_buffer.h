@@ -17,9 +17,7 @@
 // The target depth follows the RFC 3550 §6.4.1 interarrival jitter estimate,
 // clamped to [min_depth_frames, max_depth_frames].
 //
-// Assumes one packet carries one conference frame (ptime == frame_ms); a
-// packet of another duration still plays, the cursor then advances by its
-// timestamp. Storage is fixed at construction: `capacity_frames` slots of
+// Assumes one packet carries one conference frame (ptime == frame_ms). Storage is fixed at construction: `capacity_frames` slots of
 // kMaxPayloadBytes each; nothing allocates after that.
 #pragma once
 

@@ -50,8 +50,8 @@ class Resampler {
 
   // Converts one frame. With whole frames of the supported rates every call
   // consumes all input and writes exactly output_samples_for(input.size())
-  // samples; the filter's delay (resampler_latency_samples) shows as leading
-  // history, never as a short frame.
+  // samples; the filter's delay (latency_output_samples()) shows as leading
+  // silence in the first frame, never as a short frame.
   ResampleResult process(std::span<const std::int16_t> input, std::span<std::int16_t> output);
 
   // Filter delay, in output samples.

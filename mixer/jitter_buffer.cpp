@@ -1,0 +1,374 @@
+#include "jitter_buffer.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <vector>
+
+namespace mrfp::mixer {
+namespace {
+
+struct Slot {
+  bool occupied = false;
+  // Extended sequence number this slot last held (played or not): tells a
+  // duplicate of an already played packet from a late one.
+  std::int64_t extended_sequence = -1;
+  std::uint32_t timestamp = 0;
+  std::uint16_t size = 0;
+  std::optional<AudioLevel> audio_level{};
+  std::array<std::uint8_t, kMaxPayloadBytes> payload{};
+};
+
+// Serial-number difference of two RTP timestamps (RFC 3550 §5.1: they wrap).
+std::int32_t timestamp_difference(std::uint32_t later, std::uint32_t earlier) {
+  return static_cast<std::int32_t>(later - earlier);
+}
+
+}  // namespace
+
+struct JitterBuffer::State {
+  explicit State(const JitterBufferConfig& buffer_config)
+      : config(sanitized(buffer_config)),
+        frame_ts(config.clock_rate_hz * config.frame_ms / 1000),
+        slots(config.capacity_frames) {}
+
+  static JitterBufferConfig sanitized(JitterBufferConfig c) {
+    c.clock_rate_hz = std::max<std::uint32_t>(c.clock_rate_hz, 1000);
+    c.frame_ms = std::max<std::uint32_t>(c.frame_ms, 1);
+    c.min_depth_frames = std::max<std::uint32_t>(c.min_depth_frames, 1);
+    c.max_depth_frames = std::max(c.max_depth_frames, c.min_depth_frames);
+    // Room for the deepest target plus as much again of reordering.
+    c.capacity_frames = std::max(c.capacity_frames, 2 * c.max_depth_frames + 2);
+    c.adapt_window_frames = std::max<std::uint32_t>(c.adapt_window_frames, 1);
+    return c;
+  }
+
+  const JitterBufferConfig config;
+  const std::uint32_t frame_ts;  // one frame in RTP clock units
+  std::vector<Slot> slots;       // sized once, here; never resized
+  JitterBufferStats stats{};
+
+  // The cursor: the next sequence number not yet played or skipped, and the
+  // RTP timestamp of the frame the next pop() hands out.
+  bool started = false;
+  std::int64_t next_sequence = 0;
+  std::uint32_t next_timestamp = 0;
+  std::int64_t highest_sequence = -1;  // highest extended sequence number received
+  std::uint32_t highest_timestamp = 0;
+  std::size_t buffered = 0;
+  std::uint32_t misses_in_a_row = 0;
+
+  // RFC 3550 A.1 probation for a sequence number far out of the window: the
+  // next one right after it confirms a restart of the stream.
+  bool probation_armed = false;
+  std::uint16_t probation_sequence = 0;
+
+  // RFC 3550 §6.4.1 / A.8 jitter estimator, kept scaled by 16 (integer).
+  bool have_transit = false;
+  std::uint32_t last_transit = 0;
+  std::uint32_t jitter_q4 = 0;
+
+  // Depth adaptation: the smallest depth seen over the current window.
+  std::int64_t window_min_depth = std::numeric_limits<std::int64_t>::max();
+  std::uint32_t window_ticks = 0;
+  bool shrink_pending = false;
+
+  std::optional<AudioLevel> latest_level{};
+  std::int64_t latest_level_arrival_us = 0;
+
+  Slot& slot_for(std::int64_t extended_sequence) {
+    return slots[static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()))];
+  }
+
+  std::uint32_t target_frames() const {
+    // Cover about three mean deviations of the transit time beyond the one
+    // frame every packet needs; E|D| of RFC 3550's estimator is about 1.13
+    // standard deviations, so this holds ~3.4 sigma of jitter.
+    const std::uint32_t jitter = jitter_q4 >> 4;
+    const std::uint32_t covering = (3 * jitter + frame_ts - 1) / frame_ts;
+    return std::clamp(1 + covering, config.min_depth_frames, config.max_depth_frames);
+  }
+
+  // Audio buffered at or ahead of the cursor, in RTP units.
+  std::int64_t depth_ts() const {
+    if (buffered == 0 || highest_sequence < next_sequence) return 0;
+    const std::int64_t ahead = timestamp_difference(highest_timestamp, next_timestamp) + std::int64_t{frame_ts};
+    return std::max<std::int64_t>(ahead, 0);
+  }
+
+  std::int64_t extend(std::uint16_t sequence) const {
+    const std::int64_t reference = highest_sequence >= 0 ? highest_sequence : next_sequence;
+    const auto delta = static_cast<std::int16_t>(static_cast<std::uint16_t>(sequence - static_cast<std::uint16_t>(reference)));
+    return reference + delta;
+  }
+
+  void flush() {
+    for (Slot& slot : slots) {
+      slot.occupied = false;
+      slot.extended_sequence = -1;
+    }
+    buffered = 0;
+    started = false;
+    highest_sequence = -1;
+    misses_in_a_row = 0;
+    shrink_pending = false;
+    window_min_depth = std::numeric_limits<std::int64_t>::max();
+    window_ticks = 0;
+    have_transit = false;
+  }
+
+  void update_jitter(const RtpPacketInfo& packet) {
+    // RFC 3550 §6.4.1: transit = arrival (in RTP units) - RTP timestamp;
+    // J += (|D| - J) / 16 with D the change of transit between packets.
+    const auto arrival_rtp = static_cast<std::uint32_t>(
+        static_cast<std::uint64_t>(packet.arrival_time_us) * config.clock_rate_hz / 1000000u);
+    const std::uint32_t transit = arrival_rtp - packet.timestamp;
+    if (have_transit) {
+      const std::int32_t change = static_cast<std::int32_t>(transit - last_transit);
+      const std::uint32_t magnitude = change < 0 ? static_cast<std::uint32_t>(-static_cast<std::int64_t>(change))
+                                                 : static_cast<std::uint32_t>(change);
+      // A.8's integer form: jitter_q4 holds J * 16.
+      const auto updated = static_cast<std::int64_t>(jitter_q4) + magnitude - ((jitter_q4 + 8) >> 4);
+      jitter_q4 = static_cast<std::uint32_t>(std::clamp<std::int64_t>(updated, 0, std::numeric_limits<std::int32_t>::max()));
+    }
+    last_transit = transit;
+    have_transit = true;
+  }
+
+  void store(std::int64_t extended_sequence, const RtpPacketInfo& packet) {
+    Slot& slot = slot_for(extended_sequence);
+    slot.occupied = true;
+    slot.extended_sequence = extended_sequence;
+    slot.timestamp = packet.timestamp;
+    slot.size = static_cast<std::uint16_t>(packet.payload.size());
+    slot.audio_level = packet.audio_level;
+    std::copy(packet.payload.begin(), packet.payload.end(), slot.payload.begin());
+    ++buffered;
+    if (extended_sequence > highest_sequence) {
+      highest_sequence = extended_sequence;
+      highest_timestamp = packet.timestamp;
+    }
+  }
+
+  void start_at(std::int64_t extended_sequence, std::uint32_t timestamp) {
+    // Hold target-1 frames of silence first so the first packet has company.
+    started = true;
+    next_sequence = extended_sequence;
+    next_timestamp = timestamp - (target_frames() - 1) * frame_ts;
+  }
+
+  PushResult push(const RtpPacketInfo& packet) {
+    ++stats.received;
+    if (packet.audio_level) {
+      latest_level = packet.audio_level;
+      latest_level_arrival_us = packet.arrival_time_us;
+    }
+    if (packet.payload.size() > kMaxPayloadBytes) {
+      ++stats.too_large;
+      return PushResult::TooLarge;
+    }
+    if (!started) {
+      store(packet.sequence, packet);
+      start_at(packet.sequence, packet.timestamp);
+      update_jitter(packet);
+      return PushResult::Accepted;
+    }
+    const std::int64_t extended_sequence = extend(packet.sequence);
+    const auto capacity = static_cast<std::int64_t>(slots.size());
+    const bool too_far_ahead = extended_sequence >= next_sequence + capacity;
+    const bool too_far_behind = extended_sequence < next_sequence - capacity;
+    if (too_far_ahead || too_far_behind) {
+      // RFC 3550 A.1: one packet far away is noise; two in sequence mean the
+      // source restarted (or we fell a whole buffer behind): start over there.
+      if (probation_armed && packet.sequence == probation_sequence) {
+        probation_armed = false;
+        flush();
+        ++stats.resyncs;
+        store(packet.sequence, packet);
+        start_at(packet.sequence, packet.timestamp);
+        update_jitter(packet);
+        return PushResult::Resynced;
+      }
+      probation_armed = true;
+      probation_sequence = static_cast<std::uint16_t>(packet.sequence + 1);
+      ++stats.out_of_window;
+      return PushResult::OutOfWindow;
+    }
+    probation_armed = false;
+    Slot& slot = slot_for(extended_sequence);
+    if (slot.extended_sequence == extended_sequence) {
+      ++stats.duplicate;
+      return PushResult::Duplicate;
+    }
+    if (extended_sequence < next_sequence) {
+      ++stats.late;
+      return PushResult::Late;
+    }
+    if (slot.occupied) {
+      // The slot still holds a packet a whole capacity older than this one,
+      // which the cursor has skipped past; it can never play.
+      slot.occupied = false;
+      --buffered;
+    }
+    store(extended_sequence, packet);
+    update_jitter(packet);
+    return PushResult::Accepted;
+  }
+
+  // The first buffered packet at or after the cursor, or nullptr.
+  Slot* first_buffered() {
+    if (buffered == 0) return nullptr;
+    for (std::int64_t s = next_sequence; s <= highest_sequence; ++s) {
+      Slot& slot = slot_for(s);
+      if (slot.occupied && slot.extended_sequence == s) return &slot;
+    }
+    return nullptr;
+  }
+
+  void release(Slot& slot) {
+    slot.occupied = false;
+    --buffered;
+  }
+
+  void judge_depth() {
+    // Shrink when, over a whole window, the buffer never fell below target +
+    // one frame: that frame is pure delay. The more excess, the sooner (a
+    // window of W ticks allows one drop per W / excess ticks).
+    const std::int64_t depth = depth_ts();
+    window_min_depth = std::min(window_min_depth, depth);
+    ++window_ticks;
+    const std::int64_t excess = window_min_depth - static_cast<std::int64_t>(target_frames()) * frame_ts;
+    const std::int64_t excess_frames = excess / static_cast<std::int64_t>(frame_ts);
+    if (excess_frames >= 1 &&
+        static_cast<std::int64_t>(window_ticks) * excess_frames >= static_cast<std::int64_t>(config.adapt_window_frames)) {
+      shrink_pending = true;
+    }
+    if (shrink_pending || window_ticks >= config.adapt_window_frames) {
+      window_min_depth = std::numeric_limits<std::int64_t>::max();
+      window_ticks = 0;
+    }
+  }
+
+  PlayoutFrame conceal_or_idle(std::span<const std::uint8_t> fec_payload) {
+    PlayoutFrame frame;
+    frame.timestamp = next_timestamp;
+    next_timestamp += frame_ts;
+    if (++misses_in_a_row > config.max_conceal_frames) {
+      // The sender went quiet (hold, DTX without updates, gone): stop concealing.
+      frame.kind = PlayoutKind::Idle;
+      return frame;
+    }
+    frame.kind = PlayoutKind::Conceal;
+    frame.payload = fec_payload;
+    ++stats.concealed;
+    if (!fec_payload.empty()) ++stats.fec_offered;
+    return frame;
+  }
+
+  PlayoutFrame pop() {
+    if (!started) return {};
+    judge_depth();
+    const auto frame_duration = static_cast<std::int32_t>(frame_ts);
+    while (true) {
+      Slot* head = first_buffered();
+      if (head == nullptr) return conceal_or_idle({});  // underrun: time goes on
+
+      std::int32_t ahead = timestamp_difference(head->timestamp, next_timestamp);
+      const auto longest_gap = static_cast<std::int32_t>((config.max_depth_frames + 2) * frame_ts);
+      if (ahead > longest_gap) {
+        // Further ahead than any delay we would hold: the sender's timestamps
+        // jumped (RFC 3550 §5.1 allows it after a pause). Re-anchor the cursor.
+        next_timestamp = head->timestamp - (target_frames() - 1) * frame_ts;
+        ahead = timestamp_difference(head->timestamp, next_timestamp);
+      }
+
+      if (ahead >= frame_duration) {
+        // Its time has not come.
+        if (head->extended_sequence == next_sequence) {
+          // Nothing is missing: the sender paused on purpose (DTX, silence
+          // suppression). Shrinking the delay here costs no audio.
+          PlayoutFrame frame;
+          frame.kind = misses_in_a_row > config.max_conceal_frames ? PlayoutKind::Idle : PlayoutKind::Silence;
+          frame.timestamp = next_timestamp;
+          next_timestamp += frame_ts;
+          if (shrink_pending && ahead >= 2 * frame_duration) {
+            next_timestamp += frame_ts;
+            shrink_pending = false;
+            ++stats.dropped_for_depth;
+          }
+          return frame;
+        }
+        // Packets before it are missing and due now: conceal. When the one
+        // right after the missing frame is here, offer it for in-band FEC.
+        const bool next_is_adjacent =
+            head->extended_sequence == next_sequence + 1 && ahead == frame_duration;
+        return conceal_or_idle(next_is_adjacent ? std::span<const std::uint8_t>(head->payload.data(), head->size)
+                                                : std::span<const std::uint8_t>{});
+      }
+
+      // Due (or overdue, after concealment in its place).
+      if (shrink_pending && ahead >= 0) {
+        Slot& after = slot_for(head->extended_sequence + 1);
+        if (after.occupied && after.extended_sequence == head->extended_sequence + 1) {
+          // Drop this frame to take one frame of delay out.
+          shrink_pending = false;
+          ++stats.dropped_for_depth;
+          next_sequence = head->extended_sequence + 1;
+          next_timestamp = head->timestamp + frame_ts;
+          release(*head);
+          continue;
+        }
+      }
+      stats.lost += static_cast<std::uint64_t>(head->extended_sequence - next_sequence);
+      if (ahead < 0) {
+        // Overdue: playing it delays everything after by its lateness.
+        stats.stretched += static_cast<std::uint64_t>((-ahead + frame_duration - 1) / frame_duration);
+      }
+      PlayoutFrame frame;
+      frame.kind = PlayoutKind::Packet;
+      frame.payload = std::span<const std::uint8_t>(head->payload.data(), head->size);
+      frame.sequence = static_cast<std::uint16_t>(head->extended_sequence);
+      frame.timestamp = head->timestamp;
+      frame.audio_level = head->audio_level;
+      next_sequence = head->extended_sequence + 1;
+      next_timestamp = head->timestamp + frame_ts;
+      misses_in_a_row = 0;
+      release(*head);
+      ++stats.played;
+      return frame;
+    }
+  }
+};
+
+JitterBuffer::JitterBuffer(const JitterBufferConfig& config) : state_(std::make_unique<State>(config)) {}
+JitterBuffer::~JitterBuffer() = default;
+JitterBuffer::JitterBuffer(JitterBuffer&&) noexcept = default;
+JitterBuffer& JitterBuffer::operator=(JitterBuffer&&) noexcept = default;
+
+PushResult JitterBuffer::push(const RtpPacketInfo& packet) { return state_->push(packet); }
+PlayoutFrame JitterBuffer::pop() { return state_->pop(); }
+
+std::optional<AudioLevel> JitterBuffer::latest_audio_level() const { return state_->latest_level; }
+std::int64_t JitterBuffer::latest_audio_level_arrival_us() const { return state_->latest_level_arrival_us; }
+
+std::uint32_t JitterBuffer::jitter_rtp_units() const { return state_->jitter_q4 >> 4; }
+double JitterBuffer::jitter_ms() const {
+  return static_cast<double>(state_->jitter_q4) / 16.0 * 1000.0 / static_cast<double>(state_->config.clock_rate_hz);
+}
+std::uint32_t JitterBuffer::target_depth_frames() const { return state_->target_frames(); }
+std::uint32_t JitterBuffer::current_depth_frames() const {
+  return static_cast<std::uint32_t>(state_->depth_ts() / state_->frame_ts);
+}
+std::size_t JitterBuffer::buffered_packets() const { return state_->buffered; }
+const JitterBufferStats& JitterBuffer::stats() const { return state_->stats; }
+const JitterBufferConfig& JitterBuffer::config() const { return state_->config; }
+
+void JitterBuffer::reset() {
+  state_->flush();
+  state_->probation_armed = false;
+  state_->jitter_q4 = 0;
+  state_->latest_level.reset();
+  state_->latest_level_arrival_us = 0;
+}
+
+}  // namespace mrfp::mixer
