@@ -1,4 +1,4 @@
-#include "mix.h"
+#include "mixer/mix.h"
 
 #include <algorithm>
 #include <cassert>

@@ -1,4 +1,4 @@
-#include "speaker_selection.h"
+#include "mixer/speaker_selection.h"
 
 #include <algorithm>
 #include <cassert>
