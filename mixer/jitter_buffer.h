@@ -14,8 +14,10 @@
 //  - when the buffered depth stays above the target for a whole window, one
 //    frame is dropped (that is how the depth adapts back down, and how a
 //    sender clock running fast stays bounded).
-// The target depth follows the RFC 3550 §6.4.1 interarrival jitter estimate,
-// clamped to [min_depth_frames, max_depth_frames].
+// The target depth follows the RFC 3550 §6.4.1 interarrival jitter estimate
+// (1 frame + 3 J, clamped to [min_depth_frames, max_depth_frames]); it is the
+// floor the shrinking never goes below. Growth is driven by packets actually
+// arriving late, so the delay rises only as far as the lateness seen.
 //
 // Assumes one packet carries one conference frame (ptime == frame_ms). Storage is fixed at construction: `capacity_frames` slots of
 // kMaxPayloadBytes each; nothing allocates after that.
