@@ -1,0 +1,124 @@
+// CryptodevEngine: the SRTP crypto offload path. Executes the protocol layer's
+// CryptoJobs (dataplane/srtp/crypto_engine.h) on any DPDK cryptodev: the
+// ipsec_mb software PMD (`--vdev crypto_aesni_mb0`) on ordinary CPUs, a QAT or
+// mlx5 device in production. The device is chosen by the EAL arguments; the
+// engine only takes a cryptodev id and a queue pair id.
+//
+// Life cycle (control path):
+//   1. rte_eal_init() once per process, with the cryptodev vdev or PCI device.
+//   2. configure_cryptodev(dev_id, queue_pairs): configure, set up the queue
+//      pairs and start the device, once per device (not per engine).
+//   3. CryptodevEngine::create(dev_id, queue_pair, options): one engine per
+//      lcore, each on its own queue pair (a queue pair is single-threaded).
+//   4. prepare()/release() per SessionKeys, run() per burst on that lcore.
+//
+// How the seam's CryptoJob maps onto cryptodev (DPDK 22.11 cryptodev guide,
+// "Symmetric Cryptography"):
+//   - AES-CM + HMAC-SHA1: one chained session per direction. Protect is
+//     cipher(encrypt) -> auth(generate); unprotect is auth(generate) ->
+//     cipher(decrypt), so the MAC is always computed over the ciphertext
+//     (RFC 3711 §3.3 steps 4-5) and written to job.computed_tag; the protocol
+//     layer compares it. The digest is the full 20-byte HMAC-SHA1 when the
+//     device can produce it, otherwise the wire tag length (a truncated HMAC is
+//     a prefix of the full one, RFC 2104 §5), which is all the layer compares.
+//   - AEAD AES-GCM: cryptodev fixes the AAD length in the session, while the
+//     SRTP AAD (the RTP header, RFC 7714 §8.2) varies with CSRCs and header
+//     extensions; each SessionKeys therefore holds a small set of sessions,
+//     one per AAD length seen (12 bytes made at prepare(), the others on first
+//     use from the preallocated session pool, never from the heap).
+//   - GCM unprotect: cryptodev verifies the AEAD tag itself and never returns
+//     the computed one. The engine points the device at the received tag, which
+//     RFC 7714 §8.1 / §9.1 (SRTP) and §17 (SRTCP) place right after the
+//     ciphertext: on success computed_tag = received tag, on
+//     RTE_CRYPTO_OP_STATUS_AUTH_FAILED computed_tag = received tag with every
+//     bit flipped, so the layer's comparison fails exactly when the device's did.
+//
+// Zero copy: every job's packet is attached to a preallocated mbuf as an
+// external buffer (rte_pktmbuf_attach_extbuf); ops come from an op pool in
+// bulk; no allocation on run().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/srtp/crypto_engine.h"
+#include "dataplane/srtp/suite.h"
+
+struct rte_crypto_op;
+struct rte_mbuf;
+struct rte_mbuf_ext_shared_info;
+struct rte_mempool;
+
+namespace mrfp::srtp {
+
+// Configures `dev_id` with `queue_pairs` queue pairs of `descriptors` each and
+// starts it. Call once per device after rte_eal_init(), before creating
+// engines. Returns an empty string on success, otherwise what failed.
+std::string configure_cryptodev(std::uint8_t dev_id, std::uint16_t queue_pairs,
+                                std::uint32_t descriptors = 2048);
+
+struct CryptodevEngineOptions {
+  // Jobs are enqueued in chunks of at most this many ops (and mbufs).
+  std::uint32_t max_burst = 64;
+  // Sessions in the engine's pool: AES-CM keys take 2, GCM keys 2 per AAD length.
+  std::uint32_t max_sessions = 2048;
+  // create() fails unless the device can run every one of these suites.
+  std::vector<Suite> required_suites{};
+};
+
+class CryptodevEngine final : public CryptoEngine {
+ public:
+  // Checks the device and queue pair, reads the device's capabilities and
+  // preallocates the op, mbuf and session pools. Returns nullptr and sets
+  // `error` (naming the device and the missing capability) on failure.
+  static std::unique_ptr<CryptodevEngine> create(std::uint8_t dev_id, std::uint16_t queue_pair,
+                                                 const CryptodevEngineOptions& options,
+                                                 std::string& error);
+  ~CryptodevEngine() override;
+  CryptodevEngine(const CryptodevEngine&) = delete;
+  CryptodevEngine& operator=(const CryptodevEngine&) = delete;
+
+  std::string_view name() const override { return "cryptodev"; }
+  EngineKeyState* prepare(const SessionKeys& keys) override;
+  void release(EngineKeyState* state) override;
+  void run(std::span<CryptoJob> jobs) override;
+
+  // Whether the device can run `suite`; if not, why (names device and algorithm).
+  bool supports(Suite suite) const;
+  std::string unsupported_reason(Suite suite) const;
+  // Why the last prepare() returned nullptr.
+  const std::string& last_error() const { return last_error_; }
+  const std::string& device_name() const { return device_name_; }
+
+  struct KeyState;  // implementation detail, defined in the .cpp
+
+ private:
+  CryptodevEngine(std::uint8_t dev_id, std::uint16_t queue_pair, const CryptodevEngineOptions& options);
+  std::string initialise();
+  void run_chunk(std::span<CryptoJob> jobs);
+  void* session_for(CryptoJob& job);
+  void* create_session(const SessionKeys& keys, CryptoDirection direction, std::uint32_t aad_length);
+
+  std::uint8_t dev_id_;
+  std::uint16_t queue_pair_;
+  CryptodevEngineOptions options_;
+  std::string device_name_;
+  std::string last_error_;
+  bool iova_is_va_ = true;
+  std::uint8_t hmac_digest_len_ = kMaxTagLen;  // 20, or 0: the wire tag length
+
+  rte_mempool* session_pool_ = nullptr;
+  rte_mempool* op_pool_ = nullptr;
+  rte_mempool* mbuf_pool_ = nullptr;
+  std::vector<rte_mbuf*> mbufs_;                      // one per op of a chunk, kept for life
+  std::vector<rte_mbuf_ext_shared_info> ext_info_;  // their external-buffer descriptors
+  std::vector<rte_crypto_op*> ops_;
+  std::vector<std::uint32_t> job_of_op_;
+  std::vector<void*> session_of_op_;
+};
+
+}  // namespace mrfp::srtp
