@@ -57,6 +57,7 @@ struct JitterBuffer::State {
   std::uint32_t highest_timestamp = 0;
   std::size_t buffered = 0;
   std::uint32_t misses_in_a_row = 0;
+  bool popped_since_start = false;  // a frame (of any kind) was handed out since the (re)start
 
   // RFC 3550 A.1 probation for a sequence number far out of the window: the
   // next one right after it confirms a restart of the stream.
@@ -111,6 +112,7 @@ struct JitterBuffer::State {
     started = false;
     highest_sequence = -1;
     misses_in_a_row = 0;
+    popped_since_start = false;
     shrink_pending = false;
     window_min_depth = std::numeric_limits<std::int64_t>::max();
     window_ticks = 0;
@@ -121,7 +123,7 @@ struct JitterBuffer::State {
     // RFC 3550 §6.4.1: transit = arrival (in RTP units) - RTP timestamp;
     // J += (|D| - J) / 16 with D the change of transit between packets.
     const auto arrival_rtp = static_cast<std::uint32_t>(
-        static_cast<std::uint64_t>(packet.arrival_time_us) * config.clock_rate_hz / 1000000u);
+        packet.arrival_time_us * static_cast<std::int64_t>(config.clock_rate_hz) / 1000000);
     const std::uint32_t transit = arrival_rtp - packet.timestamp;
     if (have_transit) {
       const std::int32_t change = static_cast<std::int32_t>(transit - last_transit);
@@ -201,6 +203,16 @@ struct JitterBuffer::State {
       return PushResult::Duplicate;
     }
     if (extended_sequence < next_sequence) {
+      if (!popped_since_start) {
+        // Reordered ahead of the first packet, before anything played: move
+        // the start back to it instead of calling it late.
+        store(extended_sequence, packet);
+        next_sequence = extended_sequence;
+        const std::uint32_t start = packet.timestamp - (target_frames() - 1) * frame_ts;
+        if (timestamp_difference(start, next_timestamp) < 0) next_timestamp = start;
+        update_jitter(packet);
+        return PushResult::Accepted;
+      }
       ++stats.late;
       return PushResult::Late;
     }
@@ -267,6 +279,7 @@ struct JitterBuffer::State {
 
   PlayoutFrame pop() {
     if (!started) return {};
+    popped_since_start = true;
     judge_depth();
     const auto frame_duration = static_cast<std::int32_t>(frame_ts);
     while (true) {
@@ -360,6 +373,7 @@ std::uint32_t JitterBuffer::current_depth_frames() const {
   return static_cast<std::uint32_t>(state_->depth_ts() / state_->frame_ts);
 }
 std::size_t JitterBuffer::buffered_packets() const { return state_->buffered; }
+std::int64_t JitterBuffer::extended_highest_sequence() const { return state_->highest_sequence; }
 const JitterBufferStats& JitterBuffer::stats() const { return state_->stats; }
 const JitterBufferConfig& JitterBuffer::config() const { return state_->config; }
 

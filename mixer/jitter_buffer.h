@@ -50,7 +50,7 @@ struct JitterBufferConfig {
   std::uint32_t frame_ms = 20;         // one tick
   std::uint32_t min_depth_frames = 1;  // never aim below this
   std::uint32_t max_depth_frames = 10; // never aim above this (delay cap)
-  std::uint32_t capacity_frames = 32;  // slots; > max_depth_frames + reorder room
+  std::uint32_t capacity_frames = 32;  // slots; raised to 2 x max_depth_frames + 2 if below
   std::uint32_t max_conceal_frames = 5;  // after this many misses in a row: Silence
   std::uint32_t adapt_window_frames = 50;  // ticks over which the depth is judged
 };
@@ -128,6 +128,10 @@ class JitterBuffer {
   std::uint32_t target_depth_frames() const;
   std::uint32_t current_depth_frames() const;
   std::size_t buffered_packets() const;
+  // Highest sequence number received, extended with its wrap count (RFC 3550
+  // §6.4.1 "extended highest sequence number received"); -1 before any packet.
+  // Counts from the first packet's sequence number; a resync starts it again.
+  std::int64_t extended_highest_sequence() const;
 
   const JitterBufferStats& stats() const;
   const JitterBufferConfig& config() const;

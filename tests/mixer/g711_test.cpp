@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <numbers>
 #include <vector>
 
 #include "mixer/codec.h"
@@ -167,6 +169,44 @@ TEST(G711, ConcealmentRepeatsThePitchThenFadesToSilence) {
   decoder->conceal(out);
   decoder->conceal(out);
   for (const std::int16_t sample : out) EXPECT_EQ(sample, 0);
+}
+
+}  // namespace
+}  // namespace mrfp::mixer
+
+namespace mrfp::mixer {
+namespace {
+
+// When audio returns after a loss the concealment cross-fades into it (G.711
+// App. I): even when the real signal comes back in opposite phase, the seam
+// steps no more than the signal's own slope plus a small share of the jump.
+TEST(G711, ReturnFromConcealmentHasNoClick) {
+  CodecConfig config;
+  auto encoder = make_encoder(config);
+  auto decoder = make_decoder(config);
+  constexpr double kAmplitude = 8000.0;
+  test::SineSource tone(250.0, 8000.0, kAmplitude);  // period 32 samples
+  std::vector<std::int16_t> quarter_period(8);
+  tone.fill(quarter_period);  // frames now end at the crest: the worst seam
+  std::vector<std::int16_t> pcm(160);
+  std::vector<std::int16_t> out(160);
+  std::vector<std::uint8_t> payload(kMaxEncodedFrameBytes);
+  for (int frame = 0; frame < 4; ++frame) {
+    tone.fill(pcm);
+    decoder->decode(std::span(payload).first(encoder->encode(pcm, payload).bytes), out);
+  }
+  std::vector<std::int16_t> concealed(160);
+  decoder->conceal(concealed);
+  tone.fill(pcm);  // the lost frame
+  tone.fill(pcm);
+  for (auto& sample : pcm) sample = static_cast<std::int16_t>(-sample);  // back in opposite phase
+  decoder->decode(std::span(payload).first(encoder->encode(pcm, payload).bytes), out);
+  const int naive_jump = std::abs(pcm[0] - concealed.back());  // what the seam would be without cross-fade
+  int largest_step = std::abs(out[0] - concealed.back());
+  for (std::size_t i = 1; i < out.size(); ++i) largest_step = std::max(largest_step, std::abs(out[i] - out[i - 1]));
+  const double tone_slope = kAmplitude * 2.0 * std::numbers::pi * 250.0 / 8000.0;  // ~1571 per sample
+  EXPECT_LT(largest_step, tone_slope + 2.0 * kAmplitude / 32.0 + 200.0);
+  EXPECT_GT(naive_jump, 10000) << "the test's seam is a real discontinuity";
 }
 
 }  // namespace

@@ -153,6 +153,42 @@ TEST(JitterBuffer, ReorderedPacketsPlayInSequence) {
   EXPECT_EQ(sim.buffer().stats().late, 0u);
 }
 
+TEST(JitterBuffer, PacketOvertakingTheFirstOneStillPlaysFirst) {
+  // Packet 1 arrives before packet 0, both before the first tick.
+  Simulation sim(narrowband());
+  const auto played = sim.run(make_stream(20, [](int i) { return i == 0 ? 8000 : 2000 - kFrameUs; }), 21);
+  EXPECT_EQ(packets_played(played), range(0, 20));
+  EXPECT_EQ(sim.buffer().stats().late, 0u);
+}
+
+TEST(JitterBuffer, WidebandClockStreamWithLoss) {
+  // Opus: 48 kHz RTP clock, 960 units a frame; a loss with FEC offered.
+  JitterBufferConfig config;
+  config.clock_rate_hz = 48000;
+  config.min_depth_frames = 2;
+  JitterBuffer buffer(config);
+  std::array<std::uint8_t, 4> payload{};
+  int packets = 0;
+  int concealed_with_fec = 0;
+  for (int i = 0; i < 50; ++i) {
+    if (i != 25) {
+      payload[0] = static_cast<std::uint8_t>(i);
+      buffer.push(RtpPacketInfo{static_cast<std::uint16_t>(7 + i), 960u * static_cast<std::uint32_t>(i), payload,
+                                std::nullopt, i * kFrameUs});
+    }
+    const PlayoutFrame frame = buffer.pop();
+    if (frame.kind == PlayoutKind::Packet) ++packets;
+    if (frame.kind == PlayoutKind::Conceal && !frame.payload.empty()) {
+      ++concealed_with_fec;
+      EXPECT_EQ(frame.payload[0], 26);
+    }
+  }
+  EXPECT_EQ(packets, 48);  // 49 sent, the last still buffered at depth 2
+  EXPECT_EQ(concealed_with_fec, 1);
+  EXPECT_EQ(buffer.stats().lost, 1u);
+  EXPECT_EQ(buffer.extended_highest_sequence(), 7 + 49);
+}
+
 TEST(JitterBuffer, DuplicatesAreDroppedWhetherBufferedOrAlreadyPlayed) {
   auto packets = make_stream(50, constant_delay(2000));
   auto copies = make_stream(50, constant_delay(3000));  // a copy 1 ms behind: still buffered
@@ -315,6 +351,7 @@ TEST(JitterBuffer, SequenceAndTimestampWrap) {
   EXPECT_EQ(sim.buffer().stats().concealed, 0u);
   EXPECT_EQ(sim.buffer().stats().lost, 0u);
   EXPECT_EQ(sim.buffer().stats().out_of_window, 0u);
+  EXPECT_EQ(sim.buffer().extended_highest_sequence(), 65520 + 59);  // counted on past 65535
 }
 
 TEST(JitterBuffer, DtxGapIsSilenceNotLoss) {
