@@ -109,6 +109,9 @@ struct Counters {
   std::uint64_t ticks = 0, tick_overruns = 0, rtcp_rx = 0, rtcp_tx = 0;
 };
 
+// Adds every counter of `from` into `into` (conference totals, worker totals).
+void add_counters(Counters& into, const Counters& from);
+
 struct ParticipantStats {
   ParticipantId id = 0;
   Counters counters;

@@ -40,3 +40,31 @@ std::optional<Endpoint> Endpoint::parse(const std::string& host, std::uint16_t p
 }
 
 }  // namespace mrfp::dataplane
+
+namespace mrfp::dataplane {
+
+void add_counters(Counters& into, const Counters& from) {
+  into.rx_packets += from.rx_packets;
+  into.rx_bytes += from.rx_bytes;
+  into.tx_packets += from.tx_packets;
+  into.tx_bytes += from.tx_bytes;
+  into.drop_malformed += from.drop_malformed;
+  into.drop_unknown_port += from.drop_unknown_port;
+  into.drop_ssrc_mismatch += from.drop_ssrc_mismatch;
+  into.drop_source_mismatch += from.drop_source_mismatch;
+  into.drop_auth_failed += from.drop_auth_failed;
+  into.drop_replayed += from.drop_replayed;
+  into.drop_too_old += from.drop_too_old;
+  into.drop_unknown_mki += from.drop_unknown_mki;
+  into.drop_key_expired += from.drop_key_expired;
+  into.drop_not_sending += from.drop_not_sending;
+  into.jitter_late += from.jitter_late;
+  into.jitter_lost += from.jitter_lost;
+  into.concealed += from.concealed;
+  into.ticks += from.ticks;
+  into.tick_overruns += from.tick_overruns;
+  into.rtcp_rx += from.rtcp_rx;
+  into.rtcp_tx += from.rtcp_tx;
+}
+
+}  // namespace mrfp::dataplane
