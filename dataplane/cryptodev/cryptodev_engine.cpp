@@ -372,6 +372,14 @@ void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
     const std::uint64_t cipher_end = std::uint64_t{job.cipher_offset} + job.cipher_length;
     const std::uint64_t span_end = aead ? cipher_end : std::max<std::uint64_t>(cipher_end, job.auth_length);
     if (span_end > UINT16_MAX || (aead && job.aad_length > 0 && job.aad == nullptr)) continue;
+    // GCM unprotect: the device verifies the tag it finds right after the
+    // ciphertext. When the AAD covers those bytes (SRTCP with E = 0, RFC 7714
+    // §9.2, where the layer moves E||index over the tag) the tag is not there:
+    // an engine error rather than a wrong verdict.
+    if (aead && job.direction == CryptoDirection::Decrypt && job.aad == job.packet &&
+        job.aad_length > cipher_end) {
+      continue;
+    }
     // An HMAC over zero bytes leaves the ipsec_mb PMD (IPsec-MB 1.3, DPDK
     // 22.11) computing wrong HMACs for later jobs on the queue pair. SRTP
     // always authenticates at least a header and the ROC (RFC 3711 §4.2), so

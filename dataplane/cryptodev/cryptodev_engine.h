@@ -32,6 +32,11 @@
 //     ciphertext: on success computed_tag = received tag, on
 //     RTE_CRYPTO_OP_STATUS_AUTH_FAILED computed_tag = received tag with every
 //     bit flipped, so the layer's comparison fails exactly when the device's did.
+//     Unencrypted GCM SRTCP (E = 0, RFC 7714 §9.2) has no tag there once the
+//     layer has laid out its AAD: such jobs fail (engine_failed) until the seam
+//     carries a pointer to the received tag.
+//   - An HMAC over zero bytes is refused (engine_failed): on the ipsec_mb PMD
+//     it corrupts later HMACs on the queue pair; SRTP never asks for one.
 //
 // Zero copy: every job's packet is attached to a preallocated mbuf as an
 // external buffer (rte_pktmbuf_attach_extbuf); ops come from an op pool in
