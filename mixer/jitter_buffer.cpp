@@ -19,6 +19,11 @@ struct Slot {
   std::array<std::uint8_t, kMaxPayloadBytes> payload{};
 };
 
+// Extended sequence numbers start one wrap cycle up, so that a packet from
+// just before the first one (sequence reordered across 65535 -> 0) still maps
+// to a positive number.
+constexpr std::int64_t kFirstCycle = std::int64_t{1} << 16;
+
 // Serial-number difference of two RTP timestamps (RFC 3550 §5.1: they wrap).
 std::int32_t timestamp_difference(std::uint32_t later, std::uint32_t earlier) {
   return static_cast<std::int32_t>(later - earlier);
@@ -170,8 +175,8 @@ struct JitterBuffer::State {
       return PushResult::TooLarge;
     }
     if (!started) {
-      store(packet.sequence, packet);
-      start_at(packet.sequence, packet.timestamp);
+      store(kFirstCycle + packet.sequence, packet);
+      start_at(kFirstCycle + packet.sequence, packet.timestamp);
       update_jitter(packet);
       return PushResult::Accepted;
     }
@@ -186,8 +191,8 @@ struct JitterBuffer::State {
         probation_armed = false;
         flush();
         ++stats.resyncs;
-        store(packet.sequence, packet);
-        start_at(packet.sequence, packet.timestamp);
+        store(kFirstCycle + packet.sequence, packet);
+        start_at(kFirstCycle + packet.sequence, packet.timestamp);
         update_jitter(packet);
         return PushResult::Resynced;
       }
@@ -277,78 +282,90 @@ struct JitterBuffer::State {
     return frame;
   }
 
+  // How far the packet's frame lies ahead of the cursor (RTP units, negative
+  // when overdue). A packet further ahead than any delay we would hold means
+  // the sender's timestamps jumped (RFC 3550 §5.1 allows it after a pause):
+  // re-anchor the cursor to it.
+  std::int32_t ahead_of_cursor(const Slot& head) {
+    const auto longest_gap = static_cast<std::int32_t>((config.max_depth_frames + 2) * frame_ts);
+    if (timestamp_difference(head.timestamp, next_timestamp) > longest_gap) {
+      next_timestamp = head.timestamp - (target_frames() - 1) * frame_ts;
+    }
+    return timestamp_difference(head.timestamp, next_timestamp);
+  }
+
+  // The next packet is in sequence but its time has not come: the sender
+  // paused on purpose (DTX, silence suppression). Shrinking the delay here
+  // costs no audio.
+  PlayoutFrame pause_frame(std::int32_t ahead) {
+    PlayoutFrame frame;
+    frame.kind = misses_in_a_row > config.max_conceal_frames ? PlayoutKind::Idle : PlayoutKind::Silence;
+    frame.timestamp = next_timestamp;
+    next_timestamp += frame_ts;
+    if (shrink_pending && ahead >= 2 * static_cast<std::int32_t>(frame_ts)) {
+      next_timestamp += frame_ts;
+      shrink_pending = false;
+      ++stats.dropped_for_depth;
+    }
+    return frame;
+  }
+
+  // Packets before `head` are missing and due now: conceal. When `head` is the
+  // one right after the missing frame, offer it for in-band FEC.
+  PlayoutFrame missing_frame(const Slot& head, std::int32_t ahead) {
+    const bool right_after = head.extended_sequence == next_sequence + 1 && ahead == static_cast<std::int32_t>(frame_ts);
+    return conceal_or_idle(right_after ? std::span<const std::uint8_t>(head.payload.data(), head.size)
+                                       : std::span<const std::uint8_t>{});
+  }
+
+  // Drops the due frame `head` to take one frame of delay out, if the frame
+  // after it is here to play instead.
+  bool drop_for_depth(Slot& head) {
+    const Slot& after = slot_for(head.extended_sequence + 1);
+    if (!after.occupied || after.extended_sequence != head.extended_sequence + 1) return false;
+    shrink_pending = false;
+    ++stats.dropped_for_depth;
+    next_sequence = head.extended_sequence + 1;
+    next_timestamp = head.timestamp + frame_ts;
+    release(head);
+    return true;
+  }
+
+  PlayoutFrame play(Slot& head, std::int32_t ahead) {
+    stats.lost += static_cast<std::uint64_t>(head.extended_sequence - next_sequence);
+    if (ahead < 0) {
+      // Overdue (concealed in its place): playing it delays all that follows
+      // by its lateness; that is how the delay grows.
+      const auto frame_duration = static_cast<std::int32_t>(frame_ts);
+      stats.stretched += static_cast<std::uint64_t>((-ahead + frame_duration - 1) / frame_duration);
+    }
+    PlayoutFrame frame;
+    frame.kind = PlayoutKind::Packet;
+    frame.payload = std::span<const std::uint8_t>(head.payload.data(), head.size);
+    frame.sequence = static_cast<std::uint16_t>(head.extended_sequence);
+    frame.timestamp = head.timestamp;
+    frame.audio_level = head.audio_level;
+    next_sequence = head.extended_sequence + 1;
+    next_timestamp = head.timestamp + frame_ts;
+    misses_in_a_row = 0;
+    release(head);
+    ++stats.played;
+    return frame;
+  }
+
   PlayoutFrame pop() {
     if (!started) return {};
     popped_since_start = true;
     judge_depth();
-    const auto frame_duration = static_cast<std::int32_t>(frame_ts);
     while (true) {
       Slot* head = first_buffered();
       if (head == nullptr) return conceal_or_idle({});  // underrun: time goes on
-
-      std::int32_t ahead = timestamp_difference(head->timestamp, next_timestamp);
-      const auto longest_gap = static_cast<std::int32_t>((config.max_depth_frames + 2) * frame_ts);
-      if (ahead > longest_gap) {
-        // Further ahead than any delay we would hold: the sender's timestamps
-        // jumped (RFC 3550 §5.1 allows it after a pause). Re-anchor the cursor.
-        next_timestamp = head->timestamp - (target_frames() - 1) * frame_ts;
-        ahead = timestamp_difference(head->timestamp, next_timestamp);
+      const std::int32_t ahead = ahead_of_cursor(*head);
+      if (ahead >= static_cast<std::int32_t>(frame_ts)) {
+        return head->extended_sequence == next_sequence ? pause_frame(ahead) : missing_frame(*head, ahead);
       }
-
-      if (ahead >= frame_duration) {
-        // Its time has not come.
-        if (head->extended_sequence == next_sequence) {
-          // Nothing is missing: the sender paused on purpose (DTX, silence
-          // suppression). Shrinking the delay here costs no audio.
-          PlayoutFrame frame;
-          frame.kind = misses_in_a_row > config.max_conceal_frames ? PlayoutKind::Idle : PlayoutKind::Silence;
-          frame.timestamp = next_timestamp;
-          next_timestamp += frame_ts;
-          if (shrink_pending && ahead >= 2 * frame_duration) {
-            next_timestamp += frame_ts;
-            shrink_pending = false;
-            ++stats.dropped_for_depth;
-          }
-          return frame;
-        }
-        // Packets before it are missing and due now: conceal. When the one
-        // right after the missing frame is here, offer it for in-band FEC.
-        const bool next_is_adjacent =
-            head->extended_sequence == next_sequence + 1 && ahead == frame_duration;
-        return conceal_or_idle(next_is_adjacent ? std::span<const std::uint8_t>(head->payload.data(), head->size)
-                                                : std::span<const std::uint8_t>{});
-      }
-
-      // Due (or overdue, after concealment in its place).
-      if (shrink_pending && ahead >= 0) {
-        Slot& after = slot_for(head->extended_sequence + 1);
-        if (after.occupied && after.extended_sequence == head->extended_sequence + 1) {
-          // Drop this frame to take one frame of delay out.
-          shrink_pending = false;
-          ++stats.dropped_for_depth;
-          next_sequence = head->extended_sequence + 1;
-          next_timestamp = head->timestamp + frame_ts;
-          release(*head);
-          continue;
-        }
-      }
-      stats.lost += static_cast<std::uint64_t>(head->extended_sequence - next_sequence);
-      if (ahead < 0) {
-        // Overdue: playing it delays everything after by its lateness.
-        stats.stretched += static_cast<std::uint64_t>((-ahead + frame_duration - 1) / frame_duration);
-      }
-      PlayoutFrame frame;
-      frame.kind = PlayoutKind::Packet;
-      frame.payload = std::span<const std::uint8_t>(head->payload.data(), head->size);
-      frame.sequence = static_cast<std::uint16_t>(head->extended_sequence);
-      frame.timestamp = head->timestamp;
-      frame.audio_level = head->audio_level;
-      next_sequence = head->extended_sequence + 1;
-      next_timestamp = head->timestamp + frame_ts;
-      misses_in_a_row = 0;
-      release(*head);
-      ++stats.played;
-      return frame;
+      if (shrink_pending && ahead >= 0 && drop_for_depth(*head)) continue;
+      return play(*head, ahead);
     }
   }
 };
@@ -373,7 +390,9 @@ std::uint32_t JitterBuffer::current_depth_frames() const {
   return static_cast<std::uint32_t>(state_->depth_ts() / state_->frame_ts);
 }
 std::size_t JitterBuffer::buffered_packets() const { return state_->buffered; }
-std::int64_t JitterBuffer::extended_highest_sequence() const { return state_->highest_sequence; }
+std::int64_t JitterBuffer::extended_highest_sequence() const {
+  return state_->highest_sequence < 0 ? -1 : state_->highest_sequence - kFirstCycle;
+}
 const JitterBufferStats& JitterBuffer::stats() const { return state_->stats; }
 const JitterBufferConfig& JitterBuffer::config() const { return state_->config; }
 

@@ -161,6 +161,15 @@ TEST(JitterBuffer, PacketOvertakingTheFirstOneStillPlaysFirst) {
   EXPECT_EQ(sim.buffer().stats().late, 0u);
 }
 
+TEST(JitterBuffer, PacketOvertakingTheFirstOneAcrossTheSequenceWrap) {
+  // Sequence numbers 65534, 65535, 0, ...: the one numbered 0 arrives first.
+  Simulation sim(narrowband());
+  const auto played =
+      sim.run(make_stream(20, [](int i) { return i < 2 ? 9000 : 2000 - 2 * kFrameUs; }, 65534), 21);
+  EXPECT_EQ(packets_played(played), range(0, 20));
+  EXPECT_EQ(sim.buffer().stats().late, 0u);
+}
+
 TEST(JitterBuffer, WidebandClockStreamWithLoss) {
   // Opus: 48 kHz RTP clock, 960 units a frame; a loss with FEC offered.
   JitterBufferConfig config;
