@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,7 @@ namespace mrfp::dataplane {
 
 class Worker;
 class PortAllocator;
+class PacketBackend;
 
 enum class SrtpEngineKind { IpsecMb, Libsrtp };
 
@@ -32,6 +34,8 @@ struct DataplaneOptions {
   SrtpEngineKind srtp_engine = SrtpEngineKind::IpsecMb;
   // How long inbound keeps accepting the previous key after a rekey.
   std::chrono::milliseconds rekey_grace{2000};
+  // Makes worker i's packet backend; empty: kernel UDP sockets (the default).
+  std::function<std::unique_ptr<PacketBackend>(unsigned worker)> backend_factory;
   // A command not applied within this time is answered UNAVAILABLE.
   std::chrono::milliseconds command_timeout{5000};
 };

@@ -25,9 +25,13 @@ constexpr std::int64_t kLoadWindowUs = 1'000'000;
 Worker::Worker(unsigned index, const DataplaneOptions& options, PortAllocator& ports)
     : index_(index), options_(options), ports_(ports), seed_(0x9e3779b97f4a7c15ull * (index + 1) ^ monotonic_us()) {
   if (options_.srtp_engine == SrtpEngineKind::IpsecMb) engine_ = std::make_unique<srtp::IpsecMbEngine>();
-  auto sockets = UdpSocketSet::create({.max_sockets = 65536});
-  if (!sockets) throw std::runtime_error("worker " + std::to_string(index) + ": " + sockets.error().message);
-  sockets_.emplace(std::move(sockets.value()));
+  if (options_.backend_factory) {
+    backend_ = options_.backend_factory(index);
+  } else {
+    auto sockets = UdpSocketSet::create({.max_sockets = 65536});
+    if (!sockets) throw std::runtime_error("worker " + std::to_string(index) + ": " + sockets.error().message);
+    backend_ = std::make_unique<SocketBackend>(std::move(sockets.value()));
+  }
   touched_.reserve(kBurst);
 }
 
@@ -43,7 +47,7 @@ void Worker::stop() {
   if (!running_.exchange(false)) return;
   if (thread_.joinable()) thread_.join();
   // The thread is gone: its state is ours now. RFC 3550 §6.6: say BYE.
-  for (auto& [id, conference] : conferences_) conference->say_goodbye(*sockets_);
+  for (auto& [id, conference] : conferences_) conference->say_goodbye(*backend_);
   alive_ = false;
 }
 
@@ -68,7 +72,7 @@ void Worker::run() {
 }
 
 void Worker::receive_and_mix(int timeout_ms) {
-  const std::size_t count = sockets_->receive_burst(burst_, timeout_ms);
+  const std::size_t count = backend_->receive_burst(burst_, timeout_ms);
   if (count == 0) return;
   const std::int64_t start = monotonic_us();
   for (auto& packet : burst_) {
@@ -97,7 +101,7 @@ void Worker::receive_and_mix(int timeout_ms) {
 void Worker::tick_conferences(std::int64_t now_us) {
   for (auto& [id, conference] : conferences_) {
     if (now_us >= conference->next_tick_us()) {
-      conference->tick_if_due(now_us, *sockets_);
+      conference->tick_if_due(now_us, *backend_);
       conference->expire_keys(now_us);
     }
   }
@@ -135,7 +139,7 @@ Result<ConferenceInfo> Worker::create_conference(ConferenceId id, const Conferen
 Status Worker::delete_conference(ConferenceId id) {
   auto conference = find(id);
   if (!conference) return conference.error();
-  conference.value()->say_goodbye(*sockets_);
+  conference.value()->say_goodbye(*backend_);
   for (auto port_index : conference.value()->local_port_indexes()) close_port(port_index);
   conferences_.erase(id);
   return ok_status();
@@ -144,12 +148,12 @@ Status Worker::delete_conference(ConferenceId id) {
 Result<ParticipantInfo> Worker::add_participant(ParticipantId id, const ParticipantSpec& spec) {
   auto conference = find(spec.conference);
   if (!conference) return conference.error();
-  auto opened = sockets_->open_in_range(options_.media_address, ports_);
+  auto opened = backend_->open_in_range(options_.media_address, ports_);
   if (!opened) return opened.error();
   const auto port_index = opened->index;
   auto info = conference.value()->add_participant(id, spec, port_index, opened->local);
   if (!info) {
-    sockets_->close(port_index, &ports_);
+    backend_->close(port_index, &ports_);
     return info.error();
   }
   if (port_owners_.size() <= port_index) port_owners_.resize(port_index + 1);
@@ -159,7 +163,7 @@ Result<ParticipantInfo> Worker::add_participant(ParticipantId id, const Particip
 
 void Worker::close_port(std::uint32_t port_index) {
   if (port_index < port_owners_.size()) port_owners_[port_index] = {};
-  sockets_->close(port_index, &ports_);
+  backend_->close(port_index, &ports_);
 }
 
 Status Worker::modify_participant(ConferenceId conference, const ParticipantChange& change) {
@@ -171,7 +175,7 @@ Status Worker::modify_participant(ConferenceId conference, const ParticipantChan
 Status Worker::remove_participant(ConferenceId conference, ParticipantId participant) {
   auto found = find(conference);
   if (!found) return found.error();
-  auto port_index = found.value()->remove_participant(participant, *sockets_);
+  auto port_index = found.value()->remove_participant(participant, *backend_);
   if (!port_index) return port_index.error();
   close_port(port_index.value());
   return ok_status();

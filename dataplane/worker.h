@@ -21,7 +21,7 @@
 #include "dataplane/event_bus.h"
 #include "dataplane/io/port_allocator.h"
 #include "dataplane/io/receive_burst.h"
-#include "dataplane/io/udp_socket_set.h"
+#include "dataplane/packet_backend.h"
 
 namespace mrfp::srtp {
 class CryptoEngine;
@@ -73,7 +73,7 @@ class Worker {
   DataplaneOptions options_;
   PortAllocator& ports_;
   std::unique_ptr<srtp::CryptoEngine> engine_;
-  std::optional<UdpSocketSet> sockets_;  // the kernel-socket backend
+  std::unique_ptr<PacketBackend> backend_;
   CommandQueue<Command> commands_;
   WorkerEventRing events_;
   std::atomic<std::uint64_t> events_dropped_{0};
