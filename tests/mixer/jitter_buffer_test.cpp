@@ -461,6 +461,43 @@ TEST(JitterBuffer, JitterEstimateFollowsRfc3550) {
   EXPECT_EQ(buffer.target_depth_frames(), 3u);
 }
 
+TEST(JitterBuffer, RandomTrafficKeepsItsInvariants) {
+  // Hostile input: sequence numbers near and far, timestamps that jump, any
+  // payload size, pops at random. Nothing may break, the buffer never holds
+  // more than its capacity, and what plays is what was pushed under that number.
+  std::mt19937 random(1234);
+  JitterBuffer buffer(narrowband(2));
+  std::vector<std::uint8_t> payload(kMaxPayloadBytes + 10);
+  std::uint16_t sequence = 100;
+  std::uint32_t timestamp = 0;
+  std::int64_t now = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const int action = static_cast<int>(random() % 10);
+    if (action < 6) {
+      const int jump = static_cast<int>(random() % 100) < 90 ? static_cast<int>(random() % 5) - 1
+                                                              : static_cast<int>(random() % 65536);
+      sequence = static_cast<std::uint16_t>(sequence + jump);
+      timestamp += static_cast<std::uint32_t>(jump) * kFrameTs + (random() % 50 == 0 ? random() : 0);
+      const std::size_t size = random() % 50 == 0 ? payload.size() : random() % 200;
+      std::fill(payload.begin(), payload.end(), static_cast<std::uint8_t>(sequence));
+      buffer.push(RtpPacketInfo{sequence, timestamp, std::span(payload).first(size), std::nullopt, now});
+    } else {
+      now += kFrameUs;
+      const PlayoutFrame frame = buffer.pop();
+      if (frame.kind == PlayoutKind::Packet) {
+        for (const std::uint8_t byte : frame.payload) ASSERT_EQ(byte, static_cast<std::uint8_t>(frame.sequence));
+      }
+    }
+    ASSERT_LE(buffer.buffered_packets(), buffer.config().capacity_frames);
+    ASSERT_LE(buffer.target_depth_frames(), buffer.config().max_depth_frames);
+  }
+  const auto& stats = buffer.stats();
+  EXPECT_GT(stats.played, 0u);
+  EXPECT_GT(stats.duplicate + stats.late, 0u);
+  EXPECT_GT(stats.resyncs, 0u);
+  EXPECT_GT(stats.too_large, 0u);
+}
+
 TEST(JitterBuffer, MemoryIsFixedAtConstruction) {
   // Flood: 1000 packets arrive at once; the buffer keeps at most its capacity
   // and resyncs rather than growing.
