@@ -24,15 +24,15 @@ struct RtpPacket {
   std::uint32_t timestamp = 0;
   std::uint32_t ssrc = 0;
   std::uint8_t csrc_count = 0;
+  std::span<const std::uint8_t> csrc_bytes;      // csrc_count * 4 bytes: read with csrc(i)
   std::uint16_t extension_profile = 0;          // "defined by profile" (0xBEDE, 0x100X, ...)
   std::span<const std::uint8_t> extension_data;  // the extension body, without its 4-byte header
   std::size_t header_length = 0;                 // fixed + CSRCs + extension
   std::uint8_t padding_length = 0;               // 0 unless parsed by parse_rtp with P set
   std::span<const std::uint8_t> payload;
 
-  // CSRC i (i < csrc_count). The bytes live in the caller's buffer.
+  // CSRC i (i < csrc_count), read from the caller's buffer.
   std::uint32_t csrc(std::size_t index) const;
-  std::span<const std::uint8_t> csrc_bytes;
 };
 
 // Errors: Truncated (under 12 bytes), BadVersion, CsrcBeyondPacket,

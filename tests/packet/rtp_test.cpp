@@ -163,6 +163,9 @@ TEST(RtpBuilder, HeaderWithCsrcsAndMixerLevelsRoundTrips) {
   // 12 + 3*4 + 4 (extension header) + 4 (id/len byte + 3 levels) = 32
   EXPECT_EQ(built.length, 32u);
   EXPECT_EQ(built.length % 4, 0u);
+  // RFC 6465 §3 in the RFC 8285 one-byte form: id 3, L = 3 - 1, then the levels.
+  const auto expected = hex("93 ef ffff ffffff00 cafef00d 000000a1 000000b2 000000c3 bede 0001 32 03 28 7f");
+  EXPECT_EQ(std::vector<std::uint8_t>(out.begin(), out.begin() + 32), expected);
   out[built.length] = 0x55;  // one payload byte
 
   const auto rtp = parse_rtp(std::span<const std::uint8_t>(out).first(built.length + 1));
