@@ -3,9 +3,11 @@
 // frame, DTX stops sending in silence, and the settings take.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "mixer/codec.h"
+#include "mixer/jitter_buffer.h"
 #include "tests/mixer/goertzel.h"
 
 namespace mrfp::mixer {
@@ -204,6 +206,71 @@ TEST(Opus, WrongSizesAreReported) {
   const std::uint8_t garbage[] = {0xFF, 0xFF, 0xFF};
   std::vector<std::int16_t> out(960);
   EXPECT_EQ(decoder->decode(garbage, out).status, CodecStatus::CorruptPayload);
+}
+
+TEST(Opus, GarbagePayloadsNeverBreakTheDecoder) {
+  auto decoder = make_decoder(opus_config(48000, 20));
+  std::mt19937 random(99);
+  std::vector<std::uint8_t> payload(400);
+  std::vector<std::int16_t> out(5760);  // room for 120 ms
+  int rejected = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const std::size_t size = 1 + random() % payload.size();
+    for (std::size_t i = 0; i < size; ++i) payload[i] = static_cast<std::uint8_t>(random());
+    const DecodeResult result = decoder->decode(std::span(payload).first(size), out);
+    if (result.status == CodecStatus::Ok) {
+      EXPECT_LE(result.samples, out.size());
+    } else {
+      EXPECT_EQ(result.status, CodecStatus::CorruptPayload);
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_EQ(decoder->conceal(out).status, CodecStatus::Ok);
+}
+
+// The codec and the jitter buffer together, as the conference tick uses them:
+// a lost packet is rebuilt from the next one's FEC and the tone goes on.
+TEST(Opus, JitterBufferLossIsRebuiltByFec) {
+  CodecConfig config = opus_config(48000, 20);
+  config.opus.expected_packet_loss_percent = 20;
+  auto encoder = make_encoder(config);
+  auto decoder = make_decoder(config);
+  JitterBufferConfig buffer_config;
+  buffer_config.clock_rate_hz = 48000;
+  buffer_config.min_depth_frames = 2;  // so the next packet is here when the gap is due
+  JitterBuffer buffer(buffer_config);
+  test::SineSource tone(440.0, 48000.0, 8000.0);
+  std::vector<std::int16_t> pcm(960);
+  std::vector<std::uint8_t> payload(kMaxEncodedFrameBytes);
+  std::vector<std::int16_t> out(960);
+  constexpr int kLost = 30;
+  double lost_frame_amplitude = 0.0;
+  int fec_decodes = 0;
+  for (int tick = 0; tick < 50; ++tick) {
+    tone.fill(pcm);
+    const EncodeResult encoded = encoder->encode(pcm, payload);
+    if (tick != kLost) {
+      buffer.push(RtpPacketInfo{static_cast<std::uint16_t>(tick), static_cast<std::uint32_t>(tick) * 960u,
+                                std::span(payload).first(encoded.bytes), std::nullopt, tick * 20000});
+    }
+    const PlayoutFrame frame = buffer.pop();
+    DecodeResult result;
+    if (frame.kind == PlayoutKind::Packet) {
+      result = decoder->decode(frame.payload, out);
+    } else if (frame.kind == PlayoutKind::Conceal && !frame.payload.empty()) {
+      result = decoder->decode_fec(frame.payload, out);
+      ++fec_decodes;
+      lost_frame_amplitude = test::goertzel_amplitude(out, 440.0, 48000.0);
+    } else {
+      result = decoder->conceal(out);
+    }
+    EXPECT_EQ(result.status, CodecStatus::Ok);
+  }
+  EXPECT_EQ(fec_decodes, 1);
+  // LBRR is a low-bitrate copy: the rebuilt frame comes back a few dB down.
+  EXPECT_GT(lost_frame_amplitude, 8000.0 * 0.25);
+  EXPECT_EQ(buffer.stats().lost, 1u);
 }
 
 }  // namespace
