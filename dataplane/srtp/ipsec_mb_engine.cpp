@@ -97,26 +97,56 @@ void complete(const IMB_JOB* imb) {
 
 }  // namespace
 
-IpsecMbEngine::IpsecMbEngine() {
-  manager_ = alloc_mb_mgr(0);
-  if (manager_ == nullptr) return;
-  IMB_ARCH arch = IMB_ARCH_NONE;
-  init_mb_mgr_auto(manager_, &arch);
-  if (arch == IMB_ARCH_NONE || imb_get_errno(manager_) != 0) {
-    free_mb_mgr(manager_);
-    manager_ = nullptr;
-    return;
+namespace {
+
+const char* arch_name(IMB_ARCH arch) {
+  switch (arch) {
+    case IMB_ARCH_AVX512: return "avx512";
+    case IMB_ARCH_AVX2: return "avx2";
+    case IMB_ARCH_AVX: return "avx";
+    case IMB_ARCH_SSE: return "sse";
+    default: return "noaesni";
   }
-  const char* arch_name = arch == IMB_ARCH_AVX512 ? "avx512"
-                          : arch == IMB_ARCH_AVX2 ? "avx2"
-                          : arch == IMB_ARCH_AVX  ? "avx"
-                          : arch == IMB_ARCH_SSE  ? "sse"
-                                                  : "noaesni";
-  name_ = std::string("ipsec-mb/") + arch_name;
+}
+
+// A manager for `wanted`, or nullptr if the CPU or the library cannot.
+IMB_MGR* make_manager(IpsecMbArch wanted, IMB_ARCH& got) {
+  IMB_MGR* manager = alloc_mb_mgr(0);
+  if (manager == nullptr) return nullptr;
+  got = IMB_ARCH_NONE;
+  switch (wanted) {
+    case IpsecMbArch::Auto: init_mb_mgr_auto(manager, &got); break;
+    case IpsecMbArch::Sse: init_mb_mgr_sse(manager); got = IMB_ARCH_SSE; break;
+    case IpsecMbArch::Avx2: init_mb_mgr_avx2(manager); got = IMB_ARCH_AVX2; break;
+    case IpsecMbArch::Avx512: init_mb_mgr_avx512(manager); got = IMB_ARCH_AVX512; break;
+  }
+  if (got == IMB_ARCH_NONE || imb_get_errno(manager) != 0) {
+    free_mb_mgr(manager);
+    return nullptr;
+  }
+  return manager;
+}
+
+}  // namespace
+
+IpsecMbEngine::IpsecMbEngine(const IpsecMbOptions& options) {
+  IMB_ARCH arch = IMB_ARCH_NONE;
+  manager_ = make_manager(options.arch, arch);
+  if (manager_ == nullptr) return;
+  name_ = std::string("ipsec-mb/") + arch_name(arch);
+  if (options.small_burst_jobs > 0 && arch != IMB_ARCH_SSE) {
+    IMB_ARCH small_arch = IMB_ARCH_NONE;
+    small_burst_manager_ = make_manager(IpsecMbArch::Sse, small_arch);
+    if (small_burst_manager_ != nullptr) {
+      small_burst_jobs_ = options.small_burst_jobs;
+      name_ += "+sse<=" + std::to_string(small_burst_jobs_);
+    }
+  }
 }
 
 IpsecMbEngine::~IpsecMbEngine() {
   if (manager_ != nullptr) free_mb_mgr(manager_);
+  if (small_burst_manager_ != nullptr) free_mb_mgr(small_burst_manager_);
 }
 
 EngineKeyState* IpsecMbEngine::prepare(const SessionKeys& keys) {
@@ -144,17 +174,24 @@ EngineKeyState* IpsecMbEngine::prepare(const SessionKeys& keys) {
 void IpsecMbEngine::release(EngineKeyState* state) { delete state; }
 
 void IpsecMbEngine::run(std::span<CryptoJob> jobs) {
+  // GCM key data is laid out per architecture: AEAD jobs stay on the main manager.
+  bool small = jobs.size() <= small_burst_jobs_;
+  for (std::size_t i = 0; small && i < jobs.size(); ++i) small = !jobs[i].keys->aead();
+  run_on(small ? small_burst_manager_ : manager_, jobs);
+}
+
+void IpsecMbEngine::run_on(IMB_MGR* manager, std::span<CryptoJob> jobs) {
   // Submit every job; the manager hands back completed jobs (in submission
   // order) as lanes fill; the flush at the end drains the partly full lanes.
   for (CryptoJob& job : jobs) {
-    IMB_JOB* imb = IMB_GET_NEXT_JOB(manager_);
+    IMB_JOB* imb = IMB_GET_NEXT_JOB(manager);
     fill_job(*imb, job);
     job.engine_failed = false;
-    for (IMB_JOB* done = IMB_SUBMIT_JOB(manager_); done != nullptr; done = IMB_GET_COMPLETED_JOB(manager_)) {
+    for (IMB_JOB* done = IMB_SUBMIT_JOB(manager); done != nullptr; done = IMB_GET_COMPLETED_JOB(manager)) {
       complete(done);
     }
   }
-  for (IMB_JOB* done = IMB_FLUSH_JOB(manager_); done != nullptr; done = IMB_FLUSH_JOB(manager_)) complete(done);
+  for (IMB_JOB* done = IMB_FLUSH_JOB(manager); done != nullptr; done = IMB_FLUSH_JOB(manager)) complete(done);
 }
 
 }  // namespace mrfp::srtp

@@ -2,6 +2,24 @@
 // packets of many SSRCs, and the control-path calls that create, rekey and drop
 // the per-SSRC contexts. Two implementations: SrtpSession (our protocol layer
 // over any CryptoEngine) and LibsrtpReference (libsrtp2, the reference).
+//
+// On a worker lcore (one engine and one session per lcore, no locks):
+//
+//   IpsecMbEngine engine;                        // or the DPDK cryptodev engine
+//   SrtpSession srtp(engine, {.max_streams = 4096, .replay_window = 256});
+//   KeyHandle group = srtp.add_master_key(conference.group_key).handle;  // derive once
+//   srtp.add_stream(participant_ssrc, {&group, 1});   // inbound stream
+//   srtp.add_stream(common_output_ssrc, {&group, 1}); // outbound stream
+//   ...
+//   srtp.unprotect(rx_burst);   // per packet: view.status, view.length shrunk
+//   srtp.protect(tx_burst);     // per packet: view.status, view.length grown
+//
+// Rekey (design.md): next = add_master_key(new_key); add_stream_key(ssrc, next)
+// on every stream of the conference (inbound accepts both keys from now on);
+// switch_sending_key(ssrc, next) on the output streams (the next packet is
+// the first under the new key; stream_info() reports its sequence number);
+// after the grace window switch_sending_key + remove_stream_key(ssrc, old) on
+// the inbound streams, then remove_master_key(old) zeroises it.
 #pragma once
 
 #include <cstdint>
