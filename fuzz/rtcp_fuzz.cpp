@@ -31,6 +31,23 @@ void check_report_blocks(const packet::ReportBlocks& blocks) {
   }
 }
 
+// An independent reading of RFC 3550 §6.4.1 framing: true when the whole buffer
+// is a sequence of well-framed packets, padding only on the last.
+bool reference_compound_is_valid(const std::uint8_t* data, std::size_t size) {
+  std::size_t offset = 0;
+  while (offset < size) {
+    if (size - offset < 4 || (data[offset] >> 6) != 2) return false;
+    const std::size_t length = 4 * (1 + static_cast<std::size_t>((data[offset + 2] << 8) | data[offset + 3]));
+    if (length > size - offset) return false;
+    if ((data[offset] & 0x20) != 0) {
+      const std::size_t padding = data[offset + length - 1];
+      if (offset + length != size || padding == 0 || padding > length - 4) return false;
+    }
+    offset += length;
+  }
+  return true;
+}
+
 }  // namespace
 }  // namespace mrfp::fuzz
 
@@ -59,6 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   if (walked > size) fuzz::invariant_broken();
+  if ((reader.error() == packet::ParseError::None) != fuzz::reference_compound_is_valid(data, size)) {
+    fuzz::invariant_broken();
+  }
   if (reader.error() == packet::ParseError::None && walked != size) fuzz::invariant_broken();
   return 0;
 }

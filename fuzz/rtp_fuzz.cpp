@@ -45,6 +45,18 @@ void rebuild_and_compare(const packet::RtpPacket& rtp) {
   }
 }
 
+// An independent reading of RFC 3550 §5.1 / §5.3.1: the header length the bytes
+// claim, or 0 when they cannot be an RTP header at all.
+std::size_t reference_header_length(const std::uint8_t* data, std::size_t size) {
+  if (size < 12 || (data[0] >> 6) != 2) return 0;
+  std::size_t length = 12 + 4 * static_cast<std::size_t>(data[0] & 0x0F);
+  if ((data[0] & 0x10) != 0) {
+    if (size < length + 4) return 0;
+    length += 4 + 4 * static_cast<std::size_t>((data[length + 2] << 8) | data[length + 3]);
+  }
+  return length <= size ? length : 0;
+}
+
 }  // namespace
 }  // namespace mrfp::fuzz
 
@@ -54,7 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)packet::is_rtcp_on_multiplexed_port(bytes);
   const auto header = packet::parse_rtp_header(bytes);
   const auto rtp = packet::parse_rtp(bytes);
+  const std::size_t expected_length = fuzz::reference_header_length(data, size);
+  if (header.ok() != (expected_length != 0)) fuzz::invariant_broken();
   if (!header) return 0;
+  if (header->header_length != expected_length) fuzz::invariant_broken();
   fuzz::touch(header->payload);
   fuzz::touch(header->csrc_bytes);
   fuzz::touch(header->extension_data);

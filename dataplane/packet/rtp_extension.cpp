@@ -24,17 +24,14 @@ bool ExtensionElementReader::next_one_byte(ExtensionElement& element) {
   while (!remaining_.empty()) {
     const std::uint8_t id = remaining_[0] >> 4;
     // RFC 8285 §4.2: a zero byte is padding; id 15 is reserved and stops parsing
-    // (the rest of the block is ignored, not an error).
+    // (the rest of the block is ignored, not an error). Id 0 with a non-zero
+    // length is undefined: stop there too, as libwebrtc does.
     if (remaining_[0] == 0) {
       remaining_ = remaining_.subspan(1);
       continue;
     }
-    if (id == 15) {
+    if (id == 15 || id == 0) {
       remaining_ = {};
-      return false;
-    }
-    if (id == 0) {  // id 0 with a non-zero length nibble: malformed
-      error_ = ParseError::BadExtensionElement;
       return false;
     }
     const std::size_t length = static_cast<std::size_t>(remaining_[0] & 0x0F) + 1;

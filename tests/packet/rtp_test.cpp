@@ -143,6 +143,12 @@ TEST(RtpExtension, MalformedElements) {
   const auto reserved = hex("90 00 0001 00000000 00000001 bede 0001 f0 10 8a 00");
   EXPECT_EQ(client_audio_level(parse_rtp(view(reserved)).value(), 1).error(),
             ParseError::ExtensionElementAbsent);
+  const auto before_reserved = hex("90 00 0001 00000000 00000001 bede 0001 10 8a f0 00");
+  EXPECT_TRUE(client_audio_level(parse_rtp(view(before_reserved)).value(), 1).ok());
+  // Id 0 with a length: parsing stops there, as for id 15.
+  const auto zero_id = hex("90 00 0001 00000000 00000001 bede 0001 01 00 10 8a");
+  EXPECT_EQ(client_audio_level(parse_rtp(view(zero_id)).value(), 1).error(),
+            ParseError::ExtensionElementAbsent);
 }
 
 TEST(RtpBuilder, HeaderWithCsrcsAndMixerLevelsRoundTrips) {
