@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -196,6 +197,11 @@ class ConferenceMixer {
   // jitter buffer. packet.audio_level is the RFC 6464 extension when present.
   // *result (when non-null) says what the jitter buffer did with it.
   MixerStatus push(ParticipantHandle participant, const RtpPacketInfo& packet, PushResult* result = nullptr);
+  MixerStatus push(ParticipantHandle participant, std::uint16_t sequence, std::uint32_t timestamp,
+                   std::span<const std::uint8_t> payload, std::optional<AudioLevel> level,
+                   std::int64_t arrival_time_us, PushResult* result = nullptr) {
+    return push(participant, RtpPacketInfo{sequence, timestamp, payload, level, arrival_time_us}, result);
+  }
 
   // Mixes one frame time. The frames (and everything they point to) are owned
   // by the mixer and valid until the next call.
@@ -266,6 +272,9 @@ class ConferenceMixer {
     std::int32_t encoder_index = -1;  // into encoder_pool_[codec], -1 = none bound
     std::uint32_t mix_minus_frame_index = 0;
     std::uint64_t decodes = 0;
+    // chains[codec] and its jitter buffer, cached: fewer dependent loads per tick.
+    ReceiveChain* chain = nullptr;
+    JitterBuffer* jitter = nullptr;
     std::array<std::unique_ptr<ReceiveChain>, 3> chains;  // by Codec
   };
 

@@ -113,6 +113,20 @@ TEST(SpeakerSelection, SmoothingRanksATalkerAboveSteadyNoiseBetweenWords) {
   }
 }
 
+TEST(SpeakerSelection, SmoothedLoudnessJumpsUpAndDecaysOneDbPerTick) {
+  SpeakerSelection sel({.max_speakers = 1, .decay_sixteenth_db_per_tick = 16}, 1);
+  tick(sel, {20});
+  EXPECT_EQ(sel.smoothed_loudness(0), (127 - 20) * 16);
+  for (int i = 0; i < 5; ++i) tick(sel, {127});
+  EXPECT_EQ(sel.smoothed_loudness(0), (127 - 20 - 5) * 16);
+  tick(sel, {255});  // not observed: the decay catches up at the next observation
+  tick(sel, {255});
+  tick(sel, {127});
+  EXPECT_EQ(sel.smoothed_loudness(0), (127 - 20 - 8) * 16);
+  tick(sel, {10});
+  EXPECT_EQ(sel.smoothed_loudness(0), (127 - 10) * 16);
+}
+
 TEST(SpeakerSelection, VoiceFlagIsHonouredOnlyWhenTrusted) {
   SpeakerSelection trusting({.max_speakers = 2, .trust_voice_activity_flag = true}, 1);
   trusting.begin_tick();
