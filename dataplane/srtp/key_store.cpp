@@ -32,18 +32,47 @@ KeyResult KeyStore::add(const MasterKey& key) {
       wipe(slot);
       return {SetupStatus::InvalidKey, 0};
     }
-    slot.srtp.engine_state = engine_.prepare(slot.srtp);
-    slot.srtcp.engine_state = engine_.prepare(slot.srtcp);
-    if (slot.srtp.engine_state == nullptr || slot.srtcp.engine_state == nullptr) {
-      wipe(slot);
-      return {SetupStatus::EngineRefused, 0};
-    }
-    slot.srtp_packets_protected = slot.srtcp_packets_protected = 0;
-    slot.streams_using = 0;
-    slot.live = true;
-    return {SetupStatus::Ok, slot.handle(i)};
+    return install(i);
   }
   return {SetupStatus::TableFull, 0};
+}
+
+KeyResult KeyStore::add_derived(const MasterKey& identity, const SessionKeys& srtp, const SessionKeys& srtcp) {
+  const SuiteParams p = params(identity.suite);
+  const auto fits = [&](const SessionKeys& keys, std::size_t tag_len) {
+    return keys.suite == identity.suite && keys.cipher_key_len == p.master_key_len &&
+           keys.salt_len == p.master_salt_len && keys.tag_len == tag_len &&
+           keys.auth_key_len == (p.aead ? 0 : kSessionAuthKeyLen);
+  };
+  if (identity.mki_len > kMaxMkiLen || !fits(srtp, p.srtp_tag_len) || !fits(srtcp, p.srtcp_tag_len)) {
+    return {SetupStatus::InvalidKey, 0};
+  }
+  for (std::uint32_t i = 0; i < capacity_; ++i) {
+    MasterKeySlot& slot = slots_[i];
+    if (slot.live) continue;
+    slot.master = identity;
+    slot.master.wipe();  // no master key behind these session keys
+    slot.master.mki = identity.mki;
+    slot.master.mki_len = identity.mki_len;
+    slot.srtp = srtp;
+    slot.srtcp = srtcp;
+    return install(i);
+  }
+  return {SetupStatus::TableFull, 0};
+}
+
+KeyResult KeyStore::install(std::uint32_t index) {
+  MasterKeySlot& slot = slots_[index];
+  slot.srtp.engine_state = engine_.prepare(slot.srtp);
+  slot.srtcp.engine_state = engine_.prepare(slot.srtcp);
+  if (slot.srtp.engine_state == nullptr || slot.srtcp.engine_state == nullptr) {
+    wipe(slot);
+    return {SetupStatus::EngineRefused, 0};
+  }
+  slot.srtp_packets_protected = slot.srtcp_packets_protected = 0;
+  slot.streams_using = 0;
+  slot.live = true;
+  return {SetupStatus::Ok, slot.handle(index)};
 }
 
 SetupStatus KeyStore::remove(KeyHandle handle) {

@@ -37,11 +37,16 @@ class KeyStore {
   KeyStore& operator=(const KeyStore&) = delete;
 
   KeyResult add(const MasterKey& key);
+  // Session keys derived elsewhere (published known-answer vectors such as
+  // RFC 7714 §16-17 give session keys, not master keys); `identity` supplies
+  // the suite and MKI, its key and salt are not used.
+  KeyResult add_derived(const MasterKey& identity, const SessionKeys& srtp, const SessionKeys& srtcp);
   SetupStatus remove(KeyHandle handle);
   MasterKeySlot* find(KeyHandle handle);
   const MasterKeySlot* find(KeyHandle handle) const;
 
  private:
+  KeyResult install(std::uint32_t index);  // engine-prepare a filled slot
   void wipe(MasterKeySlot& slot);
 
   CryptoEngine& engine_;

@@ -51,6 +51,10 @@ SrtpSession::~SrtpSession() = default;
 
 KeyResult SrtpSession::add_master_key(const MasterKey& key) { return keys_.add(key); }
 
+KeyResult SrtpSession::add_session_keys(const MasterKey& identity, const SessionKeys& srtp, const SessionKeys& srtcp) {
+  return keys_.add_derived(identity, srtp, srtcp);
+}
+
 SetupStatus SrtpSession::remove_master_key(KeyHandle key) { return keys_.remove(key); }
 
 SetupStatus SrtpSession::add_stream(std::uint32_t ssrc, std::span<const KeyHandle> keys, std::size_t sending) {

@@ -22,6 +22,8 @@ class SrtpSession final : public SrtpProcessor {
   ~SrtpSession() override;
 
   KeyResult add_master_key(const MasterKey& key) override;
+  // Session keys handed over ready-made (see KeyStore::add_derived).
+  KeyResult add_session_keys(const MasterKey& identity, const SessionKeys& srtp, const SessionKeys& srtcp);
   SetupStatus remove_master_key(KeyHandle key) override;
   SetupStatus add_stream(std::uint32_t ssrc, std::span<const KeyHandle> keys, std::size_t sending = 0) override;
   SetupStatus remove_stream(std::uint32_t ssrc) override;

@@ -1,9 +1,8 @@
-// Known-answer tests. Exact bytes from the RFCs where they give them:
+// Known-answer tests, exact bytes from the RFCs:
 //   RFC 3711 Appendix B.2 (AES-CM keystream), B.3 (key derivation),
-//   RFC 6188 §7.1 (AES-256-CM keystream), RFC 7714 §16.1 (the GCM IV).
-// The AES-256 key derivation (RFC 6188 §7.2) and the RFC 7714 ciphertexts are
-// proven instead against independent implementations: libsrtp2 (the cross
-// tests) and OpenSSL (below).
+//   RFC 6188 §7.1 (AES-256-CM keystream), §7.2 (AES-256 key derivation),
+//   RFC 7714 §16.1, §16.2 (SRTP AES-128/256-GCM), §17.1, §17.2 (SRTCP).
+// Plus the engine's HMAC-SHA1 and AES-GCM against OpenSSL.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -13,6 +12,7 @@
 #include "dataplane/srtp/ipsec_mb_engine.h"
 #include "dataplane/srtp/key_derivation.h"
 #include "dataplane/srtp/packet_format.h"
+#include "dataplane/srtp/srtp_session.h"
 #include "srtp_test_util.h"
 
 namespace mrfp::srtp {
@@ -159,6 +159,23 @@ TEST(Rfc6188, AesCm256Keystream) {
   EXPECT_EQ(engine_keystream(engine, hex(k6188Key), start, 48), k6188Keystream);
 }
 
+// RFC 6188 §7.2: AES_256_CM_PRF key derivation.
+TEST(Rfc6188, Aes256KeyDerivation) {
+  MasterKey master;
+  master.suite = Suite::AesCm256HmacSha1_80;
+  const auto key = hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6");
+  const auto salt = hex("3b04803de51ee7c96423ab5b78d2");
+  std::copy(key.begin(), key.end(), master.key.begin());
+  std::copy(salt.begin(), salt.end(), master.salt.begin());
+  master.key_len = 32;
+  master.salt_len = 14;
+  SessionKeys session;
+  ASSERT_TRUE(derive_session_keys(master, KeyKind::Srtp, 0, 0, session));
+  EXPECT_EQ(to_hex(session.cipher_key.data(), 32), "5ba1064e30ec51613cad926c5a28ef731ec7fb397f70a960653caf06554cd8c4");
+  EXPECT_EQ(to_hex(session.salt.data(), 14), "fa31791685ca444a9e07c6c64e93");
+  EXPECT_EQ(to_hex(session.auth_key.data(), 20), "fd9c32d39ed5fbb5a9dc96b30818454d1313dc05");
+}
+
 // RFC 2104 HMAC-SHA1 through the engine's precomputed ipad/opad equals OpenSSL's.
 TEST(HmacSha1, EngineMatchesOpenSsl) {
   IpsecMbEngine engine;
@@ -241,6 +258,94 @@ void gcm_case(const std::vector<std::uint8_t>& key, Suite suite) {
 
   EXPECT_EQ(to_hex(packet.data() + 12, text.size()), to_hex(expected.data(), expected.size()));
   EXPECT_EQ(to_hex(job.computed_tag.data(), 16), to_hex(tag, 16));
+}
+
+// RFC 7714 §16-17 publish session keys (key 00 01 .. 0f or .. 1f, salt
+// "Quid pro quo") and whole packets: run them through the protocol layer.
+struct Rfc7714Case {
+  Suite suite;
+  const char* key;
+  const char* protected_rtp;   // §16.1.1 / §16.2.1
+  const char* protected_rtcp;  // §17.1 / §17.2
+};
+
+const char* kRfc7714Rtp = "8040f17b8041f8d35501a0b247616c6c696120657374206f6d6e697320646976"
+                          "69736120696e207061727465732074726573";
+const char* kRfc7714Rtcp = "81c8000d4d6172734e5450314e54503252545020" "0000042a0000e9304c756e61"
+                           "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
+
+void rfc7714_case(const Rfc7714Case& c) {
+  SessionKeys srtp;
+  srtp.suite = c.suite;
+  const auto key = hex(c.key);
+  std::copy(key.begin(), key.end(), srtp.cipher_key.begin());
+  srtp.cipher_key_len = static_cast<std::uint8_t>(key.size());
+  const auto salt = hex("517569642070726f2071756f");
+  std::copy(salt.begin(), salt.end(), srtp.salt.begin());
+  srtp.salt_len = 12;
+  srtp.tag_len = 16;
+  MasterKey identity;
+  identity.suite = c.suite;
+
+  IpsecMbEngine sender_engine, receiver_engine;
+  SrtpSession sender(sender_engine), receiver(receiver_engine);
+  const KeyHandle sending = sender.add_session_keys(identity, srtp, srtp).handle;
+  const KeyHandle receiving = receiver.add_session_keys(identity, srtp, srtp).handle;
+  for (std::uint32_t ssrc : {0x5501a0b2u, 0x4d617273u}) {
+    ASSERT_EQ(sender.add_stream(ssrc, {&sending, 1}), SetupStatus::Ok);
+    ASSERT_EQ(receiver.add_stream(ssrc, {&receiving, 1}), SetupStatus::Ok);
+  }
+
+  // §16: SSRC 5501a0b2, ROC 0, SEQ f17b.
+  auto rtp = hex(kRfc7714Rtp);
+  rtp.resize(rtp.size() + 64);
+  PacketView view{rtp.data(), 50, static_cast<std::uint32_t>(rtp.size()), PacketStatus::Ok};
+  sender.protect({&view, 1});
+  ASSERT_EQ(view.status, PacketStatus::Ok);
+  EXPECT_EQ(to_hex(view.data, view.length), c.protected_rtp);
+  auto wire = hex(c.protected_rtp);
+  PacketView incoming{wire.data(), static_cast<std::uint32_t>(wire.size()), static_cast<std::uint32_t>(wire.size()),
+                      PacketStatus::Ok};
+  receiver.unprotect({&incoming, 1});
+  ASSERT_EQ(incoming.status, PacketStatus::Ok);
+  EXPECT_EQ(to_hex(incoming.data, incoming.length), kRfc7714Rtp);
+
+  // §17: SSRC 4d617273, SRTCP index 5d4 (the sender numbers from 0).
+  for (std::uint32_t index = 0; index < 0x5d4; ++index) {
+    auto filler = hex(kRfc7714Rtcp);
+    filler.resize(filler.size() + 64);
+    PacketView skip{filler.data(), 52, static_cast<std::uint32_t>(filler.size()), PacketStatus::Ok};
+    sender.protect_rtcp({&skip, 1});
+    ASSERT_EQ(skip.status, PacketStatus::Ok);
+  }
+  auto rtcp = hex(kRfc7714Rtcp);
+  rtcp.resize(rtcp.size() + 64);
+  PacketView report{rtcp.data(), 52, static_cast<std::uint32_t>(rtcp.size()), PacketStatus::Ok};
+  sender.protect_rtcp({&report, 1});
+  ASSERT_EQ(report.status, PacketStatus::Ok);
+  EXPECT_EQ(to_hex(report.data, report.length), c.protected_rtcp);
+  auto rtcp_wire = hex(c.protected_rtcp);
+  PacketView rtcp_in{rtcp_wire.data(), static_cast<std::uint32_t>(rtcp_wire.size()),
+                     static_cast<std::uint32_t>(rtcp_wire.size()), PacketStatus::Ok};
+  receiver.unprotect_rtcp({&rtcp_in, 1});
+  ASSERT_EQ(rtcp_in.status, PacketStatus::Ok);
+  EXPECT_EQ(to_hex(rtcp_in.data, rtcp_in.length), kRfc7714Rtcp);
+}
+
+TEST(Rfc7714, Section16_1And17_1Aes128Gcm) {
+  rfc7714_case({Suite::AeadAes128Gcm, "000102030405060708090a0b0c0d0e0f",
+                "8040f17b8041f8d35501a0b2f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d19b36de3adf"
+                "8833899d7f27beb16a9152cf765ee4390cce",
+                "81c8000d4d61727363e94885dcdab67ca727d7662f6b7e997ff5c0f76c06f32dc676a5f1730d6fda4ce09b4686303ded"
+                "0bb9275bc84aa45896cf4d2fc5abf87245d9eade800005d4"});
+}
+
+TEST(Rfc7714, Section16_2And17_2Aes256Gcm) {
+  rfc7714_case({Suite::AeadAes256Gcm, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                "8040f17b8041f8d35501a0b232b1de78a822fe12ef9f78fa332e33aab18012389a58e2f3b50b2a0276ffae0f1ba63799"
+                "b87b7aa3db36dfffd6b0f9bb7878d7a76c13",
+                "81c8000d4d617273d50ae4d1f5ce5d304ba297e47d470c282c3ece5dbffe0a50a2eaa5c1110555be8415f658c61de047"
+                "6f1b6fad1d1eb30c4446839f57ff6f6cb26ac3be800005d4"});
 }
 
 TEST(Rfc7714, Aes128GcmAgainstOpenSsl) { gcm_case(hex("000102030405060708090a0b0c0d0e0f"), Suite::AeadAes128Gcm); }
