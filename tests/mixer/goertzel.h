@@ -22,9 +22,17 @@ inline double goertzel_amplitude(std::span<const std::int16_t> pcm, double frequ
   double previous = 0.0;
   double before_previous = 0.0;
   double window_sum = 0.0;
+  // The Hann window's cosine by rotation (no std::cos per sample).
+  const double window_step = 2.0 * std::numbers::pi / static_cast<double>(n - 1);
+  const double rotate_cos = std::cos(window_step);
+  const double rotate_sin = std::sin(window_step);
+  double window_cos = 1.0;
+  double window_sin = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double hann =
-        0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(n - 1));
+    const double hann = 0.5 - 0.5 * window_cos;
+    const double next_cos = window_cos * rotate_cos - window_sin * rotate_sin;
+    window_sin = window_sin * rotate_cos + window_cos * rotate_sin;
+    window_cos = next_cos;
     window_sum += hann;
     const double current = hann * pcm[i] + coefficient * previous - before_previous;
     before_previous = previous;
