@@ -19,7 +19,8 @@
 // floor the shrinking never goes below. Growth is driven by packets actually
 // arriving late, so the delay rises only as far as the lateness seen.
 //
-// Assumes one packet carries one conference frame (ptime == frame_ms). Storage is fixed at construction: `capacity_frames` slots of
+// Assumes one packet carries one conference frame (ptime == frame_ms).
+// Storage is fixed at construction: `capacity_frames` slots of
 // kMaxPayloadBytes each; nothing allocates after that.
 #pragma once
 
@@ -51,13 +52,13 @@ struct JitterBufferConfig {
   std::uint32_t min_depth_frames = 1;  // never aim below this
   std::uint32_t max_depth_frames = 10; // never aim above this (delay cap)
   std::uint32_t capacity_frames = 32;  // slots; raised to 2 x max_depth_frames + 2 if below
-  std::uint32_t max_conceal_frames = 5;  // after this many misses in a row: Silence
+  std::uint32_t max_conceal_frames = 5;  // after this many misses in a row: Idle
   std::uint32_t adapt_window_frames = 50;  // ticks over which the depth is judged
 };
 
 enum class PushResult : std::uint8_t {
   Accepted,
-  Duplicate,    // same sequence already buffered
+  Duplicate,    // same sequence number already buffered or already played
   Late,         // its frame already played or was concealed
   TooLarge,     // payload above kMaxPayloadBytes
   OutOfWindow,  // sequence too far from the cursor; two in a row re-sync (RFC 3550 A.1)
@@ -67,7 +68,7 @@ enum class PushResult : std::uint8_t {
 enum class PlayoutKind : std::uint8_t {
   Idle,     // nothing to play: no packet yet, or the sender stopped (skip decode)
   Packet,   // decode `payload`
-  Conceal,  // this frame is missing: run codec PLC, or decode_fec(fec_payload) if set
+  Conceal,  // this frame is missing: run codec PLC, or decode_fec(payload) if set
   Silence,  // sender sent nothing for this time on purpose (DTX): Opus PLC gives
             // comfort noise, G.711 gives silence
 };
