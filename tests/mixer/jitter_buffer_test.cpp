@@ -498,6 +498,23 @@ TEST(JitterBuffer, RandomTrafficKeepsItsInvariants) {
   EXPECT_GT(stats.too_large, 0u);
 }
 
+TEST(JitterBuffer, ResetForgetsTheStream) {
+  JitterBuffer buffer(narrowband());
+  std::array<std::uint8_t, 4> payload{};
+  buffer.push(RtpPacketInfo{10, 1600, payload, AudioLevel{30, true}, 0});
+  buffer.push(RtpPacketInfo{11, 1760, payload, std::nullopt, 20000});
+  buffer.reset();
+  EXPECT_EQ(buffer.buffered_packets(), 0u);
+  EXPECT_EQ(buffer.latest_audio_level(), std::nullopt);
+  EXPECT_EQ(buffer.extended_highest_sequence(), -1);
+  EXPECT_EQ(buffer.pop().kind, PlayoutKind::Idle);
+  // A new SSRC's stream starts anywhere.
+  EXPECT_EQ(buffer.push(RtpPacketInfo{40000, 99, payload, std::nullopt, 40000}), PushResult::Accepted);
+  const PlayoutFrame frame = buffer.pop();
+  EXPECT_EQ(frame.kind, PlayoutKind::Packet);
+  EXPECT_EQ(frame.sequence, 40000);
+}
+
 TEST(JitterBuffer, MemoryIsFixedAtConstruction) {
   // Flood: 1000 packets arrive at once; the buffer keeps at most its capacity
   // and resyncs rather than growing.
