@@ -1,0 +1,71 @@
+#include "bench/loadgen/load_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mrfp::loadgen {
+
+namespace {
+constexpr double kLowestToneHz = 300;
+// Below 8 kHz G.711's 4 kHz Nyquist with room for the codec's roll-off.
+constexpr double kToneBandHz = 3000;
+constexpr double kWidestSpacingHz = 150;
+}  // namespace
+
+LoadPlan::LoadPlan(const LoadOptions& options)
+    : options_(options),
+      size_(std::max<std::uint32_t>(1, options.participants_per_conference)),
+      frames_(static_cast<std::uint32_t>(std::lround(options.duration_s * 1000 / options.frame_ms))),
+      warmup_frames_(static_cast<std::uint32_t>(std::lround(options.warmup_s * 1000 / options.frame_ms))),
+      frames_per_spurt_(std::max<std::uint32_t>(
+          1, static_cast<std::uint32_t>(std::lround(options.spurt_s * 1000 / options.frame_ms)))),
+      tone_spacing_hz_(std::min(kWidestSpacingHz, kToneBandHz / size_)),
+      sampled_(participant_count(), 0) {
+  // Spread the sample evenly over conferences and over members, so both the
+  // talkers and the silent listeners of many conferences are checked.
+  const std::uint32_t total = participant_count();
+  const std::uint32_t wanted = std::min(options.sample_listeners, total);
+  if (wanted == 0) return;
+  const double step = static_cast<double>(total) / wanted;
+  for (std::uint32_t i = 0; i < wanted; ++i) {
+    const auto conference = static_cast<std::uint32_t>(i * step) / size_;
+    const std::uint32_t member = i % size_;
+    sampled_[std::min(total - 1, conference * size_ + member)] = 1;
+  }
+}
+
+std::uint32_t LoadPlan::samples_per_frame() const {
+  return mixer::native_pcm_rate(options_.codec) * options_.frame_ms / 1000;
+}
+std::uint32_t LoadPlan::rtp_ticks_per_frame() const {
+  return mixer::rtp_clock_rate(options_.codec) * options_.frame_ms / 1000;
+}
+
+std::uint32_t LoadPlan::windows() const {
+  if (frames_ <= warmup_frames_) return 0;
+  return (frames_ - warmup_frames_ + frames_per_spurt_ - 1) / frames_per_spurt_;
+}
+
+double LoadPlan::tone_hz(std::uint32_t member) const { return kLowestToneHz + member * tone_spacing_hz_; }
+
+bool LoadPlan::talks_in_window(std::uint32_t member, std::uint32_t window) const {
+  if (options_.all_talk) return true;
+  const std::uint32_t talkers = std::min(options_.talkers, size_);
+  // Talkers rotate: window w lets members w*K .. w*K+K-1 (mod size) speak.
+  const std::uint32_t first = static_cast<std::uint32_t>((std::uint64_t{window} * talkers) % size_);
+  const std::uint32_t offset = (member + size_ - first) % size_;
+  return offset < talkers;
+}
+
+bool LoadPlan::talking(std::uint32_t member, std::uint32_t frame) const {
+  if (frame < warmup_frames_) return false;
+  return talks_in_window(member, (frame - warmup_frames_) / frames_per_spurt_);
+}
+
+bool LoadPlan::audible_to(std::uint32_t member, std::uint32_t listener_member, std::uint32_t window) const {
+  if (member == listener_member || !talks_in_window(member, window)) return false;
+  const std::uint32_t talkers = options_.all_talk ? size_ : std::min(options_.talkers, size_);
+  return options_.speakers == 0 || talkers <= options_.speakers;
+}
+
+}  // namespace mrfp::loadgen

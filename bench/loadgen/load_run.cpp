@@ -1,0 +1,496 @@
+#include "bench/loadgen/load_run.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "bench/loadgen/listener_monitor.h"
+#include "bench/loadgen/mp_client.h"
+#include "bench/peer/paced_sender.h"
+#include "bench/peer/sim_audio.h"
+#include "bench/peer/sim_participant.h"
+
+namespace mrfp::loadgen {
+
+namespace {
+
+// Tone power (sim::tone_power: a full-scale sine gives 0.5). A talker at
+// amplitude 0.25 gives about 0.03; these leave room for the mixer's gain.
+constexpr double kFramePresent = 0.004;   // a 20 ms frame "has" the tone
+constexpr double kWindowPresent = 0.004;  // a talk-spurt's audio has it
+constexpr double kWindowAbsent = 0.001;   // ... or surely does not
+constexpr std::int64_t kOnsetSearchNs = 1'000'000'000;
+constexpr std::uint32_t kFirstSsrc = 0x10000000;
+
+struct Onset {
+  std::uint32_t participant;
+  std::uint32_t window;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::uint8_t payload_type_of(mixer::Codec codec) {
+  switch (codec) {
+    case mixer::Codec::Pcmu: return 0;
+    case mixer::Codec::Pcma: return 8;
+    case mixer::Codec::Opus: return 111;
+  }
+  return 0;
+}
+
+// utime + stime of a process, in seconds (proc(5): fields 14 and 15).
+double process_cpu_seconds(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto after_name = text.rfind(')');
+  if (after_name == std::string::npos) return -1;
+  std::istringstream fields(text.substr(after_name + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int index = 3; fields >> field; ++index) {
+    if (index == 14) utime = std::stoull(field);
+    if (index == 15) {
+      stime = std::stoull(field);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void add_counters(MixerCounters& total, const mp::v1::Counters& c) {
+  total.rx_packets += c.rx_packets();
+  total.tx_packets += c.tx_packets();
+  total.drops += c.drop_malformed() + c.drop_unknown_port() + c.drop_ssrc_mismatch() + c.drop_source_mismatch() +
+                 c.drop_auth_failed() + c.drop_replayed() + c.drop_too_old() + c.drop_unknown_mki() +
+                 c.drop_key_expired() + c.drop_not_sending();
+  total.drop_auth_failed += c.drop_auth_failed();
+  total.jitter_lost += c.jitter_lost();
+  total.jitter_late += c.jitter_late();
+  total.concealed += c.concealed();
+  total.ticks += c.ticks();
+  total.tick_overruns += c.tick_overruns();
+}
+
+MixerCounters mixer_counters(const mp::v1::GetStatsResponse& stats, const std::set<std::uint32_t>& ours) {
+  MixerCounters total;
+  for (const auto& conference : stats.conferences()) {
+    if (ours.count(conference.conference_id())) add_counters(total, conference.counters());
+  }
+  for (const auto& worker : stats.workers()) total.worker_loads.push_back(worker.load());
+  return total;
+}
+
+// Creates the conferences and participants; fills the group keys and, per
+// participant, the mixer port it must send to.
+void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port, std::vector<srtp::MasterKey>& group_keys,
+            std::vector<std::uint32_t>& conference_ids, std::vector<sockaddr_in>& destinations) {
+  const LoadOptions& options = plan.options();
+  group_keys.resize(options.conferences);
+  conference_ids.resize(options.conferences);
+  destinations.resize(plan.participant_count());
+  std::atomic<std::uint32_t> next_conference{0};
+  std::mutex error_mutex;
+  std::string first_error;
+  // The dataplane answers each command between bursts: several calls in
+  // flight keep the set-up of a thousand participants to seconds.
+  auto set_up_conferences = [&] {
+    try {
+      for (std::uint32_t c; (c = next_conference.fetch_add(1)) < options.conferences;) {
+        group_keys[c] = sim::make_key(options.suite, options.seed * 1'000'003 + c);
+        mp::v1::CreateConferenceRequest create;
+        create.add_codecs(to_proto(options.codec));
+        create.set_frame_ms(options.frame_ms);
+        create.set_speakers(options.speakers);
+        *create.mutable_group_key() = to_proto(group_keys[c]);
+        create.set_policy(options.every_participant_policy ? mp::v1::EVERY_PARTICIPANT : mp::v1::SHARED_STREAMS);
+        conference_ids[c] = client.create_conference(create).conference_id();
+        for (std::uint32_t m = 0; m < plan.conference_size(); ++m) {
+          const std::uint32_t p = c * plan.conference_size() + m;
+          mp::v1::AddParticipantRequest add;
+          add.set_conference_id(conference_ids[c]);
+          add.set_codec(to_proto(options.codec));
+          add.set_payload_type(payload_type_of(options.codec));
+          char host[INET_ADDRSTRLEN];
+          const in_addr address = participant_address(p);
+          inet_ntop(AF_INET, &address, host, sizeof host);
+          add.mutable_remote()->set_host(host);
+          add.mutable_remote()->set_port(our_port);
+          add.set_ssrc(kFirstSsrc + p);
+          add.set_direction(mp::v1::SENDRECV);
+          add.set_audio_level_ext_id(options.levels ? 1 : 0);
+          const auto added = client.add_participant(add);
+          sockaddr_in& destination = destinations[p];
+          destination = {};
+          destination.sin_family = AF_INET;
+          destination.sin_port = htons(static_cast<std::uint16_t>(added.local().port()));
+          if (inet_pton(AF_INET, added.local().host().c_str(), &destination.sin_addr) != 1) {
+            throw std::runtime_error("mrfpd gave a non-IPv4 media address: " + added.local().host());
+          }
+        }
+      }
+    } catch (const std::exception& error) {
+      std::lock_guard lock(error_mutex);
+      if (first_error.empty()) first_error = error.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::uint32_t t = 0; t < std::min<std::uint32_t>(8, options.conferences); ++t) {
+    threads.emplace_back(set_up_conferences);
+  }
+  for (auto& thread : threads) thread.join();
+  if (!first_error.empty()) throw std::runtime_error(first_error);
+}
+
+// Every participant's packets for the whole run, made by libsrtp2 through
+// SimParticipant, on all cores.
+std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp::MasterKey>& group_keys) {
+  const LoadOptions& options = plan.options();
+  std::vector<PacketTrack> tracks(plan.participant_count());
+  std::atomic<std::uint32_t> next{0};
+  auto work = [&] {
+    for (std::uint32_t p; (p = next.fetch_add(1)) < plan.participant_count();) {
+      const auto& key = group_keys[plan.conference_of(p)];
+      sim::ParticipantConfig config{.codec = options.codec, .payload_type = payload_type_of(options.codec),
+                                    .ssrc = kFirstSsrc + p, .tone_hz = plan.tone_hz(plan.member_of(p)),
+                                    .amplitude = options.amplitude, .frame_ms = options.frame_ms,
+                                    .level_ext_id = static_cast<std::uint8_t>(options.levels ? 1 : 0),
+                                    .send_key = key, .receive_key = key};
+      sim::SimParticipant participant(config);
+      auto& track = tracks[p];
+      track.bytes.reserve(std::size_t{plan.frames()} * 240);
+      track.offsets.reserve(plan.frames() + 1);
+      for (std::uint32_t f = 0; f < plan.frames(); ++f) track.append(participant.make_packet(plan.talking(plan.member_of(p), f)));
+    }
+  };
+  std::vector<std::thread> threads;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 0; t < cores; ++t) threads.emplace_back(work);
+  for (auto& thread : threads) thread.join();
+  return tracks;
+}
+
+// When each packet leaves, with the impairments asked for; marks each talker's
+// first packet of a talk-spurt, whose send time starts a latency measurement.
+std::vector<ScheduledSend> make_schedule(const LoadPlan& plan, std::vector<Onset>& onsets) {
+  const LoadOptions& options = plan.options();
+  const std::int64_t frame_ns = std::int64_t{options.frame_ms} * 1'000'000;
+  std::mt19937_64 random(options.seed);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<ScheduledSend> schedule;
+  schedule.reserve(std::size_t{plan.frames()} * plan.participant_count());
+  std::vector<std::int64_t> offsets(plan.frames());
+  for (std::uint32_t p = 0; p < plan.participant_count(); ++p) {
+    const std::uint32_t member = plan.member_of(p);
+    for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+      offsets[f] = f * frame_ns + static_cast<std::int64_t>(unit(random) * options.jitter_ms * 1e6);
+    }
+    for (std::uint32_t f = 0; f + 1 < plan.frames(); ++f) {
+      if (unit(random) * 100 < options.reorder_percent) std::swap(offsets[f], offsets[f + 1]);
+    }
+    for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+      const bool onset = plan.talking(member, f) && (f == 0 || !plan.talking(member, f - 1));
+      ScheduledSend send{offsets[f], p, f, kNoMark};
+      if (onset) {
+        send.mark = static_cast<std::uint32_t>(onsets.size());
+        onsets.push_back({p, (f - plan.warmup_frames()) / plan.frames_per_spurt()});
+      } else if (unit(random) * 100 < options.loss_percent) {
+        continue;  // an onset is never lost: it starts a latency measurement
+      }
+      schedule.push_back(send);
+    }
+  }
+  std::stable_sort(schedule.begin(), schedule.end(),
+                   [](const ScheduledSend& a, const ScheduledSend& b) { return a.offset_ns < b.offset_ns; });
+  return schedule;
+}
+
+double frame_tone_power(const ListenerRecord& listener, std::size_t slot, std::size_t samples, double hz,
+                        double rate) {
+  return sim::tone_power({listener.audio.data() + slot * samples, samples}, hz, rate);
+}
+
+// Latency of every onset heard by this listener, and the tones it heard in each talk-spurt.
+void analyse_sampled(const LoadPlan& plan, const ListenerRecord& record, std::uint32_t participant,
+                     const std::vector<Onset>& onsets, const std::vector<std::int64_t>& onset_sent_ns,
+                     std::int64_t start_ns, ListenerResult& result) {
+  const std::size_t samples = plan.samples_per_frame();
+  const double rate = mixer::native_pcm_rate(plan.options().codec);
+  const std::uint32_t conference = plan.conference_of(participant);
+  const std::uint32_t member = plan.member_of(participant);
+  const std::size_t slots = record.arrival_ns.size();
+
+  for (std::size_t o = 0; o < onsets.size(); ++o) {
+    const Onset& onset = onsets[o];
+    if (plan.conference_of(onset.participant) != conference || !plan.audible_to(plan.member_of(onset.participant), member, onset.window)) {
+      continue;
+    }
+    const std::int64_t sent = onset_sent_ns[o];
+    if (sent == 0) continue;
+    const double hz = plan.tone_hz(plan.member_of(onset.participant));
+    std::size_t first_after = 0, last_before = slots;
+    for (std::size_t s = 0; s < slots; ++s) {
+      if (record.arrival_ns[s] == 0) continue;
+      if (record.arrival_ns[s] < sent) {
+        last_before = s;
+      } else {
+        first_after = s;
+        break;
+      }
+    }
+    // Already audible before the onset (a neighbouring tone leaking, or the
+    // talker never stopped): no clean edge to time.
+    if (last_before < slots && frame_tone_power(record, last_before, samples, hz, rate) >= kFramePresent) continue;
+    bool found = false;
+    for (std::size_t s = first_after; s < slots && first_after != 0; ++s) {
+      if (record.arrival_ns[s] == 0) continue;
+      if (record.arrival_ns[s] - sent > kOnsetSearchNs) break;
+      if (frame_tone_power(record, s, samples, hz, rate) >= kFramePresent) {
+        result.latencies_ms.push_back(static_cast<double>(record.arrival_ns[s] - sent) / 1e6);
+        found = true;
+        break;
+      }
+    }
+    if (!found) ++result.onsets_missed;
+  }
+
+  std::set<double> heard, missing, unexpected;
+  const std::int64_t frame_ns = std::int64_t{plan.options().frame_ms} * 1'000'000;
+  const std::int64_t settle_ns =
+      std::min<std::int64_t>(500'000'000, std::int64_t{plan.frames_per_spurt()} * frame_ns / 3);
+  for (std::uint32_t w = 0; w < plan.windows(); ++w) {
+    const std::int64_t from = start_ns + std::int64_t{plan.window_first_frame(w)} * frame_ns + settle_ns;
+    const std::int64_t to =
+        start_ns + std::int64_t{std::min(plan.window_first_frame(w + 1), plan.frames())} * frame_ns;
+    std::size_t first = slots, last = 0;
+    for (std::size_t s = 0; s < slots; ++s) {
+      if (record.arrival_ns[s] >= from && record.arrival_ns[s] < to) {
+        first = std::min(first, s);
+        last = s;
+      }
+    }
+    if (first == slots || (last - first + 1) * frame_ns < 500'000'000) continue;
+    const std::span<const std::int16_t> block(record.audio.data() + first * samples, (last - first + 1) * samples);
+    ++result.windows_checked;
+    bool window_ok = true;
+    for (std::uint32_t m = 0; m < plan.conference_size(); ++m) {
+      const double hz = plan.tone_hz(m);
+      const double power = sim::tone_power(block, hz, rate);
+      const bool required = plan.audible_to(m, member, w);
+      const bool forbidden = m == member || !plan.talks_in_window(m, w);
+      if (power >= kWindowPresent) heard.insert(hz);
+      if (required && power < kWindowPresent) {
+        missing.insert(hz);
+        window_ok = false;
+      }
+      if (forbidden && power > kWindowAbsent) {
+        unexpected.insert(hz);
+        window_ok = false;
+      }
+    }
+    if (!window_ok) ++result.windows_failed;
+  }
+  result.heard_hz.assign(heard.begin(), heard.end());
+  result.missing_hz.assign(missing.begin(), missing.end());
+  result.unexpected_hz.assign(unexpected.begin(), unexpected.end());
+}
+
+void print_progress(MpClient& client, const std::set<std::uint32_t>& ours, double elapsed_s,
+                    std::uint64_t listener_packets) {
+  std::uint32_t participants = 0, speakers = 0;
+  const mp::v1::AuditResponse audit = client.audit();
+  for (const auto& conference : audit.conferences()) {
+    if (!ours.count(conference.conference_id())) continue;
+    for (const auto& p : conference.participants()) {
+      ++participants;
+      speakers += p.speaking();
+    }
+  }
+  const MixerCounters counters = mixer_counters(client.stats(), ours);
+  std::cout << "t=" << static_cast<int>(elapsed_s) << "s participants " << participants << " speakers " << speakers
+            << " mixer rx " << counters.rx_packets << " tx " << counters.tx_packets << " drops " << counters.drops
+            << " overruns " << counters.tick_overruns << " | listeners received " << listener_packets << std::endl;
+}
+
+}  // namespace
+
+Distribution distribution_of(std::vector<double> values) {
+  Distribution d;
+  if (values.empty()) return d;
+  std::sort(values.begin(), values.end());
+  d.count = values.size();
+  auto at = [&](double q) {
+    return values[std::min(values.size() - 1, static_cast<std::size_t>(std::ceil(q * values.size())) - 1)];
+  };
+  d.p50 = at(0.5);
+  d.p99 = at(0.99);
+  d.max = values.back();
+  return d;
+}
+
+LoadResult run_load(const LoadOptions& options) {
+  LoadPlan plan(options);
+  LoadResult result;
+  result.options = options;
+  result.participants = plan.participant_count();
+
+  MpClient client(options.server);
+  if (!client.wait_until_serving(10)) throw std::runtime_error("mrfpd at " + options.server + " does not answer Health");
+  SharedUdpSocket socket;
+
+  auto phase = std::chrono::steady_clock::now();
+  std::vector<srtp::MasterKey> group_keys;
+  std::vector<std::uint32_t> conference_ids;
+  std::vector<sockaddr_in> destinations;
+  set_up(client, plan, socket.port(), group_keys, conference_ids, destinations);
+  const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
+  result.setup_s = seconds_since(phase);
+
+  phase = std::chrono::steady_clock::now();
+  const std::vector<PacketTrack> tracks = precompute(plan, group_keys);
+  std::vector<Onset> onsets;
+  const std::vector<ScheduledSend> schedule = make_schedule(plan, onsets);
+  std::vector<std::int64_t> onset_sent_ns(onsets.size(), 0);
+  result.precompute_s = seconds_since(phase);
+
+  ListenerMonitor monitor(plan, socket.fd(), group_keys);
+  PacedSender sender(socket.fd(), destinations);
+  std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
+  std::thread receiver([&] { monitor.run(stop_receiving); });
+  const std::int64_t start_ns = monotonic_ns() + 200'000'000;
+  // Counted over the run only: the set-up and the precomputation are not load.
+  const MixerCounters before = mixer_counters(client.stats(), ours);
+  const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
+  const auto wall_before = std::chrono::steady_clock::now();
+  SenderTotals sent;
+  std::thread sending([&] {
+    sent = sender.run(schedule, tracks, start_ns, onset_sent_ns, stop_sending);
+    sending_done = true;
+  });
+  const auto run_start = std::chrono::steady_clock::now();
+  auto next_report = run_start + std::chrono::seconds(1);
+  while (!sending_done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (options.progress && std::chrono::steady_clock::now() >= next_report) {
+      next_report += std::chrono::seconds(1);
+      try {
+        print_progress(client, ours, seconds_since(run_start), monitor.total_packets());
+      } catch (const std::exception& error) {
+        std::cout << "progress: " << error.what() << std::endl;
+      }
+    }
+  }
+  sending.join();
+  const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
+  const double wall = seconds_since(wall_before);
+  // The mixer's jitter buffer still holds the last frames.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  result.mixer = mixer_counters(client.stats(), ours);
+  result.mixer.tick_overruns -= before.tick_overruns;
+  result.mixer.ticks -= before.ticks;
+  result.mixer_overruns_before_run = before.tick_overruns;
+  stop_receiving = true;
+  receiver.join();
+  result.run_s = wall;
+  if (cpu_before >= 0 && cpu_after >= 0) result.mrfpd_cpu_cores = (cpu_after - cpu_before) / wall;
+  for (const auto id : conference_ids) {
+    try {
+      client.delete_conference(id);
+    } catch (const std::exception& error) {
+      std::cerr << "warning: " << error.what() << "\n";
+    }
+  }
+
+  result.sent = sent.sent;
+  result.send_errors = sent.send_errors;
+  result.sent_late_over_1ms = sent.late_over_1ms;
+  result.sender_max_lateness_ms = static_cast<double>(sent.max_lateness_ns) / 1e6;
+  result.receive_socket_drops = monitor.socket_drops();
+  result.stray_packets = monitor.stray_packets();
+
+  std::vector<double> latencies, jitters;
+  for (std::uint32_t p = 0; p < plan.participant_count(); ++p) {
+    const ListenerRecord& record = monitor.listeners()[p];
+    ListenerResult listener;
+    listener.participant = p;
+    listener.conference = plan.conference_of(p);
+    listener.member = plan.member_of(p);
+    listener.tone_hz = plan.tone_hz(listener.member);
+    listener.sampled = plan.sampled(p);
+    listener.packets = record.packets;
+    listener.lost = record.lost();
+    listener.duplicates = record.duplicates;
+    listener.reordered = record.reordered;
+    listener.auth_failures = record.auth_failures;
+    listener.ssrc_changes = record.ssrc_changes;
+    listener.jitter_ms = record.jitter_ns / 1e6;
+    listener.max_gap_ms = static_cast<double>(record.max_gap_ns) / 1e6;
+    if (listener.sampled) {
+      analyse_sampled(plan, record, p, onsets, onset_sent_ns, start_ns, listener);
+      ++result.sampled_listeners;
+      latencies.insert(latencies.end(), listener.latencies_ms.begin(), listener.latencies_ms.end());
+      result.windows_checked += listener.windows_checked;
+      result.windows_failed += listener.windows_failed;
+      result.onsets_missed += listener.onsets_missed;
+      if (listener.windows_failed || listener.windows_checked == 0) ++result.listeners_with_wrong_tones;
+    }
+    if (record.packets == 0) ++result.silent_listeners;
+    result.received += record.packets;
+    result.lost += listener.lost;
+    result.duplicates += listener.duplicates;
+    result.reordered += listener.reordered;
+    result.auth_failures += listener.auth_failures;
+    result.max_gap_ms = std::max(result.max_gap_ms, listener.max_gap_ms);
+    jitters.push_back(listener.jitter_ms);
+    result.listeners.push_back(std::move(listener));
+  }
+  result.latency_ms = distribution_of(latencies);
+  result.jitter_ms = distribution_of(jitters);
+
+  // The first sampled listener's audio, from its first frame to its last.
+  for (std::uint32_t p = 0; p < plan.participant_count(); ++p) {
+    const ListenerRecord& record = monitor.listeners()[p];
+    if (!plan.sampled(p) || record.packets == 0) continue;
+    std::size_t first = record.arrival_ns.size(), last = 0;
+    for (std::size_t s = 0; s < record.arrival_ns.size(); ++s) {
+      if (record.arrival_ns[s]) {
+        first = std::min(first, s);
+        last = s;
+      }
+    }
+    const std::size_t samples = plan.samples_per_frame();
+    result.sample_audio.assign(record.audio.begin() + static_cast<std::ptrdiff_t>(first * samples),
+                               record.audio.begin() + static_cast<std::ptrdiff_t>((last + 1) * samples));
+    result.sample_audio_rate = mixer::native_pcm_rate(options.codec);
+    result.sample_audio_participant = p;
+    break;
+  }
+
+  auto fail = [&](std::string why) { result.failures.push_back(std::move(why)); };
+  if (result.silent_listeners) fail(std::to_string(result.silent_listeners) + " listener(s) received nothing");
+  if (result.lost) fail(std::to_string(result.lost) + " packet(s) lost on the way to listeners");
+  if (result.auth_failures) fail(std::to_string(result.auth_failures) + " packet(s) failed libsrtp2 authentication");
+  if (result.listeners_with_wrong_tones) {
+    fail(std::to_string(result.listeners_with_wrong_tones) + " sampled listener(s) heard the wrong tones");
+  }
+  if (result.onsets_missed) fail(std::to_string(result.onsets_missed) + " talk-spurt onset(s) never heard");
+  if (result.latency_ms.p99 > options.latency_bound_ms) fail("latency p99 above the bound");
+  if (result.mixer.tick_overruns) fail(std::to_string(result.mixer.tick_overruns) + " mixer tick overrun(s)");
+  if (result.receive_socket_drops) fail("the load generator's receive socket overflowed (load generator bottleneck)");
+  if (result.send_errors) fail(std::to_string(result.send_errors) + " send error(s)");
+  return result;
+}
+
+}  // namespace mrfp::loadgen

@@ -1,0 +1,68 @@
+// One load run against a running mrfpd: conferences and participants through
+// the Mp API, precomputed libsrtp2 packets sent at exact pacing, every
+// listener counted, a sample decrypted and checked, and the verdict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/loadgen/load_plan.h"
+
+namespace mrfp::loadgen {
+
+struct ListenerResult {
+  std::uint32_t participant = 0, conference = 0, member = 0;
+  double tone_hz = 0;
+  bool sampled = false;
+  std::uint64_t packets = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0, ssrc_changes = 0;
+  double jitter_ms = 0, max_gap_ms = 0;
+  // Sampled listeners only.
+  std::vector<double> latencies_ms;
+  std::uint64_t onsets_missed = 0, windows_checked = 0, windows_failed = 0;
+  std::vector<double> heard_hz, missing_hz, unexpected_hz;  // over all windows
+};
+
+struct Distribution {
+  std::uint64_t count = 0;
+  double p50 = 0, p99 = 0, max = 0;
+};
+Distribution distribution_of(std::vector<double> values);
+
+struct MixerCounters {
+  std::uint64_t rx_packets = 0, tx_packets = 0, drops = 0, drop_auth_failed = 0, jitter_lost = 0, jitter_late = 0,
+                concealed = 0, ticks = 0, tick_overruns = 0;
+  std::vector<double> worker_loads;
+};
+
+struct LoadResult {
+  LoadOptions options;
+  std::uint32_t participants = 0;
+  double setup_s = 0, precompute_s = 0, run_s = 0;
+  // Load generator.
+  std::uint64_t sent = 0, send_errors = 0, sent_late_over_1ms = 0;
+  double sender_max_lateness_ms = 0;
+  std::uint64_t receive_socket_drops = 0, stray_packets = 0;
+  // Listeners.
+  std::uint64_t received = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0;
+  std::uint32_t sampled_listeners = 0, silent_listeners = 0, listeners_with_wrong_tones = 0;
+  std::uint64_t windows_checked = 0, windows_failed = 0, onsets_missed = 0;
+  Distribution latency_ms, jitter_ms;
+  double max_gap_ms = 0;
+  // mrfpd.
+  MixerCounters mixer;                         // ticks and overruns: during the run only
+  std::uint64_t mixer_overruns_before_run = 0;  // while setting up and precomputing
+  double mrfpd_cpu_cores = -1;  // CPU seconds per wall second over the run; -1: not measured
+  // Verdict.
+  std::vector<std::string> failures;
+  bool passed() const { return failures.empty(); }
+  std::vector<ListenerResult> listeners;
+  // One sampled listener's decoded audio, for --wav.
+  std::vector<std::int16_t> sample_audio;
+  std::uint32_t sample_audio_rate = 8000, sample_audio_participant = 0;
+};
+
+// Throws std::runtime_error if mrfpd refuses the set-up.
+LoadResult run_load(const LoadOptions& options);
+
+}  // namespace mrfp::loadgen
