@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 
 namespace mrfp::srtp {
@@ -127,6 +128,16 @@ std::string CryptodevEngine::initialise() {
     return device_name_ + ": max_burst must be 1.." + std::to_string(kMaxBurst) + " and max_sessions positive";
   }
   iova_is_va_ = rte_eal_iova_mode() == RTE_IOVA_VA;
+  {
+    rte_cryptodev_info info{};
+    rte_cryptodev_info_get(dev_id_, &info);
+    const bool has_cpu_crypto = (info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO) != 0;
+    if (options_.path == CryptodevPath::CpuCrypto && !has_cpu_crypto) {
+      return device_name_ + " has no CPU crypto (RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO); use CryptodevPath::QueuePair";
+    }
+    use_cpu_crypto_ = options_.path == CryptodevPath::CpuCrypto ||
+                      (options_.path == CryptodevPath::Auto && has_cpu_crypto);
+  }
 
   // HMAC-SHA1 digest length: the full 20 bytes if the device produces them.
   rte_cryptodev_sym_capability_idx hmac_idx{};
@@ -174,6 +185,15 @@ std::string CryptodevEngine::initialise() {
   ops_.assign(options_.max_burst, nullptr);
   job_of_op_.assign(options_.max_burst, 0);
   session_of_op_.assign(options_.max_burst, nullptr);
+  span_of_op_.assign(options_.max_burst, 0);
+  grouped_.assign(options_.max_burst, false);
+  group_.assign(options_.max_burst, 0);
+  data_vecs_.assign(options_.max_burst, rte_crypto_vec{});
+  sgls_.assign(options_.max_burst, rte_crypto_sgl{});
+  ivs_.assign(options_.max_burst, rte_crypto_va_iova_ptr{});
+  digests_.assign(options_.max_burst, rte_crypto_va_iova_ptr{});
+  aads_.assign(options_.max_burst, rte_crypto_va_iova_ptr{});
+  statuses_.assign(options_.max_burst, 0);
   return {};
 }
 
@@ -349,27 +369,34 @@ void* CryptodevEngine::session_for(CryptoJob& job) {
 void CryptodevEngine::run(std::span<CryptoJob> jobs) {
   while (!jobs.empty()) {
     const std::size_t chunk = std::min<std::size_t>(jobs.size(), options_.max_burst);
-    run_chunk(jobs.first(chunk));
+    const std::uint32_t accepted = plan_chunk(jobs.first(chunk));
+    if (accepted > 0) {
+      if (use_cpu_crypto_) {
+        run_cpu_crypto(jobs.first(chunk), accepted);
+      } else {
+        run_queue_pair(jobs.first(chunk), accepted);
+      }
+    }
     jobs = jobs.subspan(chunk);
   }
 }
 
-void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
-  const auto iova_of = [this](const void* address) -> rte_iova_t {
-    // Software PMDs ignore IOVAs; hardware needs the packet in DPDK memory
-    // (an mbuf) unless IOVA is VA.
-    return iova_is_va_ ? reinterpret_cast<rte_iova_t>(address) : rte_mem_virt2iova(address);
-  };
+rte_iova_t CryptodevEngine::iova_of(const void* address) const {
+  // Software PMDs ignore IOVAs; hardware needs the packet in DPDK memory (an
+  // mbuf's buffer) unless EAL runs with IOVA as VA.
+  return iova_is_va_ ? reinterpret_cast<rte_iova_t>(address) : rte_mem_virt2iova(address);
+}
 
-  // Which jobs go to the device: those with a session and a sane range.
-  std::uint16_t op_count = 0;
+std::uint32_t CryptodevEngine::plan_chunk(std::span<CryptoJob> jobs) {
+  std::uint32_t accepted = 0;
   for (std::uint32_t j = 0; j < jobs.size(); ++j) {
     CryptoJob& job = jobs[j];
-    job.engine_failed = true;
+    job.engine_failed = true;  // until the device says otherwise
     void* session = session_for(job);
     if (session == nullptr || job.packet == nullptr) continue;
     const bool aead = job.keys->aead();
     const std::uint64_t cipher_end = std::uint64_t{job.cipher_offset} + job.cipher_length;
+    // The bytes the device touches: the cipher range and, for HMAC, [0, auth_length).
     const std::uint64_t span_end = aead ? cipher_end : std::max<std::uint64_t>(cipher_end, job.auth_length);
     if (span_end > UINT16_MAX || (aead && job.aad_length > 0 && job.aad == nullptr)) continue;
     // GCM unprotect: the device verifies the tag it finds right after the
@@ -385,24 +412,48 @@ void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
     // always authenticates at least a header and the ROC (RFC 3711 §4.2), so
     // such a job is a caller bug: refuse it rather than poison the device.
     if (!aead && job.auth_length == 0) continue;
+    job_of_op_[accepted] = j;
+    session_of_op_[accepted] = session;
+    span_of_op_[accepted] = static_cast<std::uint32_t>(span_end);
+    ++accepted;
+  }
+  return accepted;
+}
 
-    rte_mbuf* mbuf = mbufs_[op_count];
-    rte_mbuf_ext_shared_info* info = &ext_info_[op_count];
+void CryptodevEngine::complete(CryptoJob& job, bool device_ok, bool tag_mismatch) {
+  const bool gcm_decrypt = job.keys->aead() && job.direction == CryptoDirection::Decrypt;
+  const std::uint8_t* received_tag = job.packet + job.cipher_offset + job.cipher_length;
+  if (device_ok) {
+    job.engine_failed = false;
+    // The device verified the received tag: hand it back as the computed one.
+    if (gcm_decrypt) std::memcpy(job.computed_tag.data(), received_tag, kGcmTagLen);
+  } else if (gcm_decrypt && tag_mismatch) {
+    // Not an engine failure: the packet is forged or damaged. Hand the layer a
+    // tag that cannot match, so it reports AuthFailed.
+    job.engine_failed = false;
+    for (std::size_t b = 0; b < kGcmTagLen; ++b) job.computed_tag[b] = static_cast<std::uint8_t>(~received_tag[b]);
+  }
+}
+
+void CryptodevEngine::run_queue_pair(std::span<CryptoJob> jobs, std::uint32_t op_count) {
+  // Zero copy: each packet becomes the external buffer of one of the engine's
+  // own mbufs for the time of the call (rte_pktmbuf_attach_extbuf).
+  for (std::uint32_t i = 0; i < op_count; ++i) {
+    CryptoJob& job = jobs[job_of_op_[i]];
+    rte_mbuf* mbuf = mbufs_[i];
+    rte_mbuf_ext_shared_info* info = &ext_info_[i];
     rte_mbuf_ext_refcnt_set(info, 1);
-    rte_pktmbuf_attach_extbuf(mbuf, job.packet, iova_of(job.packet), static_cast<std::uint16_t>(span_end), info);
-    mbuf->data_len = static_cast<std::uint16_t>(span_end);
-    mbuf->pkt_len = static_cast<std::uint32_t>(span_end);
-    job_of_op_[op_count] = j;
-    session_of_op_[op_count] = session;
-    ++op_count;
+    const auto span = static_cast<std::uint16_t>(span_of_op_[i]);
+    rte_pktmbuf_attach_extbuf(mbuf, job.packet, iova_of(job.packet), span, info);
+    mbuf->data_len = span;
+    mbuf->pkt_len = span;
   }
-  if (op_count == 0) return;
-
-  if (rte_crypto_op_bulk_alloc(op_pool_, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops_.data(), op_count) != op_count) {
-    for (std::uint16_t i = 0; i < op_count; ++i) rte_pktmbuf_detach(mbufs_[i]);
-    return;  // every job stays engine_failed
+  const auto count = static_cast<std::uint16_t>(op_count);
+  if (rte_crypto_op_bulk_alloc(op_pool_, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops_.data(), count) != count) {
+    for (std::uint32_t i = 0; i < op_count; ++i) rte_pktmbuf_detach(mbufs_[i]);
+    return;  // cannot happen (the pool holds one chunk); the jobs stay engine_failed
   }
-  for (std::uint16_t i = 0; i < op_count; ++i) {
+  for (std::uint32_t i = 0; i < op_count; ++i) {
     CryptoJob& job = jobs[job_of_op_[i]];
     rte_crypto_op* op = ops_[i];
     rte_crypto_sym_op* sym = op->sym;
@@ -417,15 +468,12 @@ void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
       sym->aead.data.length = job.cipher_length;
       sym->aead.aad.data = const_cast<std::uint8_t*>(job.aad);
       sym->aead.aad.phys_addr = job.aad != nullptr ? iova_of(job.aad) : 0;
-      if (job.direction == CryptoDirection::Decrypt) {
-        // The device verifies the received tag, which follows the ciphertext.
-        std::uint8_t* received_tag = job.packet + job.cipher_offset + job.cipher_length;
-        sym->aead.digest.data = received_tag;
-        sym->aead.digest.phys_addr = iova_of(received_tag);
-      } else {
-        sym->aead.digest.data = job.computed_tag.data();
-        sym->aead.digest.phys_addr = iova_of(job.computed_tag.data());
-      }
+      // Unprotect: the device verifies the received tag, which follows the ciphertext.
+      std::uint8_t* digest = job.direction == CryptoDirection::Decrypt
+                                 ? job.packet + job.cipher_offset + job.cipher_length
+                                 : job.computed_tag.data();
+      sym->aead.digest.data = digest;
+      sym->aead.digest.phys_addr = iova_of(digest);
     } else {
       sym->cipher.data.offset = job.cipher_offset;
       sym->cipher.data.length = job.cipher_length;
@@ -437,13 +485,15 @@ void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
   }
 
   // Enqueue the whole chunk, dequeue until every op is back (the queue pair
-  // may accept fewer than offered when its ring is full).
+  // may take fewer than offered when its ring is full; a PMD may complete out
+  // of order, hence the job index in each op).
   std::uint16_t enqueued = 0;
   std::uint16_t dequeued = 0;
-  while (dequeued < op_count) {
-    if (enqueued < op_count) {
-      enqueued += rte_cryptodev_enqueue_burst(dev_id_, queue_pair_, ops_.data() + enqueued,
-                                              static_cast<std::uint16_t>(op_count - enqueued));
+  while (dequeued < count) {
+    if (enqueued < count) {
+      enqueued = static_cast<std::uint16_t>(
+          enqueued + rte_cryptodev_enqueue_burst(dev_id_, queue_pair_, ops_.data() + enqueued,
+                                                 static_cast<std::uint16_t>(count - enqueued)));
     }
     rte_crypto_op* done[kDequeueBurst];
     const std::uint16_t got = rte_cryptodev_dequeue_burst(dev_id_, queue_pair_, done, kDequeueBurst);
@@ -451,25 +501,78 @@ void CryptodevEngine::run_chunk(std::span<CryptoJob> jobs) {
       rte_crypto_op* op = done[k];
       std::uint32_t job_index = 0;
       std::memcpy(&job_index, rte_crypto_op_ctod_offset(op, std::uint32_t*, kJobIndexOffset), sizeof job_index);
-      CryptoJob& job = jobs[job_index];
-      const bool gcm_decrypt = job.keys->aead() && job.direction == CryptoDirection::Decrypt;
-      if (op->status == RTE_CRYPTO_OP_STATUS_SUCCESS) {
-        job.engine_failed = false;
-        if (gcm_decrypt) {
-          std::memcpy(job.computed_tag.data(), job.packet + job.cipher_offset + job.cipher_length, kGcmTagLen);
-        }
-      } else if (gcm_decrypt && op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED) {
-        // Not an engine failure: the packet is forged or damaged. Hand the
-        // layer a tag that cannot match, so it reports AuthFailed.
-        job.engine_failed = false;
-        const std::uint8_t* received = job.packet + job.cipher_offset + job.cipher_length;
-        for (std::size_t b = 0; b < kGcmTagLen; ++b) job.computed_tag[b] = static_cast<std::uint8_t>(~received[b]);
-      }
+      complete(jobs[job_index], op->status == RTE_CRYPTO_OP_STATUS_SUCCESS,
+               op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED);
     }
     dequeued = static_cast<std::uint16_t>(dequeued + got);
   }
-  for (std::uint16_t i = 0; i < op_count; ++i) rte_pktmbuf_detach(mbufs_[i]);
-  rte_mempool_put_bulk(op_pool_, reinterpret_cast<void**>(ops_.data()), op_count);
+  for (std::uint32_t i = 0; i < op_count; ++i) rte_pktmbuf_detach(mbufs_[i]);
+  rte_mempool_put_bulk(op_pool_, reinterpret_cast<void**>(ops_.data()), count);
+}
+
+void CryptodevEngine::run_cpu_crypto(std::span<CryptoJob> jobs, std::uint32_t accepted) {
+  // rte_cryptodev_sym_cpu_crypto_process takes one session and one set of
+  // head/tail offsets per call (DPDK cryptodev guide, "CPU crypto"): group the
+  // jobs by both. An SRTP burst under one key has a handful of header lengths,
+  // so a handful of calls.
+  std::fill_n(grouped_.begin(), accepted, false);
+  for (std::uint32_t first = 0; first < accepted; ++first) {
+    if (grouped_[first]) continue;
+    const rte_crypto_sym_ofs group_ofs = cpu_crypto_offsets(jobs[job_of_op_[first]], span_of_op_[first]);
+    std::uint32_t members = 0;
+    for (std::uint32_t i = first; i < accepted; ++i) {
+      if (grouped_[i] || session_of_op_[i] != session_of_op_[first]) continue;
+      CryptoJob& job = jobs[job_of_op_[i]];
+      if (cpu_crypto_offsets(job, span_of_op_[i]).raw != group_ofs.raw) continue;
+      grouped_[i] = true;
+      group_[members] = i;
+      // GCM: the buffer is the cipher range itself (the aesni_gcm PMD ignores
+      // the offsets, DPDK 22.11 aesni_gcm_process_bulk); HMAC chains: [0, span).
+      const bool aead = job.keys->aead();
+      std::uint8_t* base = aead ? job.packet + job.cipher_offset : job.packet;
+      const std::uint32_t length = aead ? job.cipher_length : span_of_op_[i];
+      rte_crypto_vec& data = data_vecs_[members];
+      data.base = base;
+      data.iova = iova_of(base);
+      data.len = length;
+      data.tot_len = length;
+      sgls_[members] = rte_crypto_sgl{&data, 1};
+      ivs_[members] = {job.iv.data(), iova_of(job.iv.data())};
+      std::uint8_t* digest = job.keys->aead() && job.direction == CryptoDirection::Decrypt
+                                 ? job.packet + job.cipher_offset + job.cipher_length
+                                 : job.computed_tag.data();
+      digests_[members] = {digest, iova_of(digest)};
+      aads_[members] = {const_cast<std::uint8_t*>(job.aad), job.aad != nullptr ? iova_of(job.aad) : 0};
+      statuses_[members] = 0;
+      ++members;
+    }
+    rte_crypto_sym_vec vec{};
+    vec.num = members;
+    vec.src_sgl = sgls_.data();
+    vec.dest_sgl = nullptr;  // in place
+    vec.iv = ivs_.data();
+    vec.digest = digests_.data();
+    vec.aad = aads_.data();
+    vec.status = statuses_.data();
+    rte_cryptodev_sym_cpu_crypto_process(dev_id_, session_of_op_[first], group_ofs, &vec);
+    for (std::uint32_t m = 0; m < members; ++m) {
+      // 0: done; EBADMSG: the AEAD tag did not verify (the PMDs' convention).
+      complete(jobs[job_of_op_[group_[m]]], statuses_[m] == 0, statuses_[m] == EBADMSG);
+    }
+  }
+}
+
+rte_crypto_sym_ofs CryptodevEngine::cpu_crypto_offsets(const CryptoJob& job, std::uint32_t span) {
+  // Offsets count from the start (head) and the end (tail) of the buffer:
+  // [0, span) for HMAC chains; for GCM the buffer is the cipher range, so no
+  // offsets, and every GCM job of a session falls in one group.
+  rte_crypto_sym_ofs ofs{};
+  if (job.keys->aead()) return ofs;
+  ofs.ofs.cipher.head = static_cast<std::uint16_t>(job.cipher_offset);
+  ofs.ofs.cipher.tail = static_cast<std::uint16_t>(span - (job.cipher_offset + job.cipher_length));
+  ofs.ofs.auth.head = 0;
+  ofs.ofs.auth.tail = static_cast<std::uint16_t>(span - job.auth_length);
+  return ofs;
 }
 
 }  // namespace mrfp::srtp

@@ -38,9 +38,11 @@
 //   - An HMAC over zero bytes is refused (engine_failed): on the ipsec_mb PMD
 //     it corrupts later HMACs on the queue pair; SRTP never asks for one.
 //
-// Zero copy: every job's packet is attached to a preallocated mbuf as an
-// external buffer (rte_pktmbuf_attach_extbuf); ops come from an op pool in
-// bulk; no allocation on run().
+// Zero copy either way (CryptodevPath): on the queue pair every job's packet is
+// attached to a preallocated mbuf as an external buffer
+// (rte_pktmbuf_attach_extbuf) and ops come from an op pool in bulk; with CPU
+// crypto the packets are handed over as plain buffers. No allocation in run()
+// (a GCM session for a new AAD length comes from the preallocated pool).
 #pragma once
 
 #include <cstdint>
@@ -54,9 +56,13 @@
 #include "dataplane/srtp/suite.h"
 
 struct rte_crypto_op;
+struct rte_crypto_sgl;
+struct rte_crypto_va_iova_ptr;
+struct rte_crypto_vec;
 struct rte_mbuf;
 struct rte_mbuf_ext_shared_info;
 struct rte_mempool;
+union rte_crypto_sym_ofs;
 
 namespace mrfp::srtp {
 
@@ -66,7 +72,21 @@ namespace mrfp::srtp {
 std::string configure_cryptodev(std::uint8_t dev_id, std::uint16_t queue_pairs,
                                 std::uint32_t descriptors = 2048);
 
+// How run() drives the device.
+enum class CryptodevPath : std::uint8_t {
+  // CpuCrypto when the device offers it, else QueuePair.
+  Auto,
+  // Ops enqueued on the queue pair and dequeued until all are back: works on
+  // every PMD, and the only way to a hardware device (QAT, mlx5).
+  QueuePair,
+  // rte_cryptodev_sym_cpu_crypto_process on plain buffers, synchronously on
+  // the calling lcore (RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO: the ipsec_mb and
+  // aesni_gcm software PMDs); no ops, no mbufs, no rings.
+  CpuCrypto,
+};
+
 struct CryptodevEngineOptions {
+  CryptodevPath path = CryptodevPath::Auto;
   // Jobs are enqueued in chunks of at most this many ops (and mbufs).
   std::uint32_t max_burst = 64;
   // Sessions in the engine's pool: AES-CM keys take 2, GCM keys 2 per AAD length.
@@ -98,13 +118,23 @@ class CryptodevEngine final : public CryptoEngine {
   // Why the last prepare() returned nullptr.
   const std::string& last_error() const { return last_error_; }
   const std::string& device_name() const { return device_name_; }
+  // The path run() takes (Auto resolved at creation).
+  CryptodevPath path() const { return use_cpu_crypto_ ? CryptodevPath::CpuCrypto : CryptodevPath::QueuePair; }
 
   struct KeyState;  // implementation detail, defined in the .cpp
 
  private:
   CryptodevEngine(std::uint8_t dev_id, std::uint16_t queue_pair, const CryptodevEngineOptions& options);
   std::string initialise();
-  void run_chunk(std::span<CryptoJob> jobs);
+  // Checks each job and picks its session; returns how many go to the device
+  // (listed in job_of_op_/session_of_op_/span_of_op_), the rest stay failed.
+  std::uint32_t plan_chunk(std::span<CryptoJob> jobs);
+  void run_queue_pair(std::span<CryptoJob> jobs, std::uint32_t op_count);
+  void run_cpu_crypto(std::span<CryptoJob> jobs, std::uint32_t accepted);
+  static rte_crypto_sym_ofs cpu_crypto_offsets(const CryptoJob& job, std::uint32_t span);
+  // Records the device's verdict on `job` (see the GCM notes above).
+  static void complete(CryptoJob& job, bool device_ok, bool tag_mismatch);
+  std::uint64_t iova_of(const void* address) const;
   void* session_for(CryptoJob& job);
   void* create_session(const SessionKeys& keys, CryptoDirection direction, std::uint32_t aad_length);
 
@@ -114,6 +144,7 @@ class CryptodevEngine final : public CryptoEngine {
   std::string device_name_;
   std::string last_error_;
   bool iova_is_va_ = true;
+  bool use_cpu_crypto_ = false;
   std::uint8_t hmac_digest_len_ = kMaxTagLen;  // 20, or 0: the wire tag length
 
   rte_mempool* session_pool_ = nullptr;
@@ -122,8 +153,19 @@ class CryptodevEngine final : public CryptoEngine {
   std::vector<rte_mbuf*> mbufs_;                      // one per op of a chunk, kept for life
   std::vector<rte_mbuf_ext_shared_info> ext_info_;  // their external-buffer descriptors
   std::vector<rte_crypto_op*> ops_;
-  std::vector<std::uint32_t> job_of_op_;
-  std::vector<void*> session_of_op_;
+  // Per accepted job of a chunk (index i < accepted):
+  std::vector<std::uint32_t> job_of_op_;  // its index in the chunk
+  std::vector<void*> session_of_op_;      // its cryptodev session
+  std::vector<std::uint32_t> span_of_op_; // bytes of the packet the device touches
+  // CPU crypto: one group (same session and offsets) at a time.
+  std::vector<bool> grouped_;
+  std::vector<std::uint32_t> group_;
+  std::vector<rte_crypto_vec> data_vecs_;
+  std::vector<rte_crypto_sgl> sgls_;
+  std::vector<rte_crypto_va_iova_ptr> ivs_;
+  std::vector<rte_crypto_va_iova_ptr> digests_;
+  std::vector<rte_crypto_va_iova_ptr> aads_;
+  std::vector<std::int32_t> statuses_;
 };
 
 }  // namespace mrfp::srtp

@@ -23,13 +23,6 @@ std::vector<std::uint8_t> hex(std::string_view text) {
   return bytes;
 }
 
-std::unique_ptr<CryptodevEngine> make_engine(std::uint8_t dev_id, CryptodevEngineOptions options = {}) {
-  std::string error;
-  auto engine = CryptodevEngine::create(dev_id, 0, options, error);
-  EXPECT_NE(engine, nullptr) << error;
-  return engine;
-}
-
 SessionKeys aes_cm_keys(std::span<const std::uint8_t> key, std::span<const std::uint8_t> salt,
                         std::span<const std::uint8_t> auth_key) {
   SessionKeys keys;
@@ -44,7 +37,22 @@ SessionKeys aes_cm_keys(std::span<const std::uint8_t> key, std::span<const std::
   return keys;
 }
 
-TEST(CryptodevEngine, AesCmKeystreamMatchesRfc3711B2) {
+// Every test runs on both ways of driving the device (CryptodevPath).
+class CryptodevEngine : public ::testing::TestWithParam<CryptodevPath> {
+ protected:
+  std::unique_ptr<srtp::CryptodevEngine> make_engine(std::uint8_t dev_id, CryptodevEngineOptions options = {}) {
+    options.path = GetParam();
+    std::string error;
+    auto engine = srtp::CryptodevEngine::create(dev_id, 0, options, error);
+    EXPECT_NE(engine, nullptr) << error;
+    if (engine) {
+      EXPECT_EQ(engine->path(), GetParam());
+    }
+    return engine;
+  }
+};
+
+TEST_P(CryptodevEngine, AesCmKeystreamMatchesRfc3711B2) {
   auto engine = make_engine(cryptodev_ids().aesni_mb);
   ASSERT_NE(engine, nullptr);
   const auto key = hex("2B7E151628AED2A6ABF7158809CF4F3C");
@@ -68,7 +76,7 @@ TEST(CryptodevEngine, AesCmKeystreamMatchesRfc3711B2) {
   engine->release(keys.engine_state);
 }
 
-TEST(CryptodevEngine, HmacSha1MatchesRfc2202InBothDirections) {
+TEST_P(CryptodevEngine, HmacSha1MatchesRfc2202InBothDirections) {
   auto engine = make_engine(cryptodev_ids().aesni_mb);
   ASSERT_NE(engine, nullptr);
   SessionKeys keys = aes_cm_keys(std::vector<std::uint8_t>(16, 0), std::vector<std::uint8_t>(14, 0),
@@ -103,7 +111,7 @@ TEST(CryptodevEngine, HmacSha1MatchesRfc2202InBothDirections) {
   engine->release(keys.engine_state);
 }
 
-TEST(CryptodevEngine, KeyDerivationMatchesRfc3711B3) {
+TEST_P(CryptodevEngine, KeyDerivationMatchesRfc3711B3) {
   auto engine = make_engine(cryptodev_ids().aesni_mb);
   ASSERT_NE(engine, nullptr);
   MasterKey master;
@@ -122,12 +130,13 @@ TEST(CryptodevEngine, KeyDerivationMatchesRfc3711B3) {
   EXPECT_EQ(auth_key, hex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4"));
 }
 
-TEST(CryptodevEngine, RefusesSuitesTheDeviceLacksWithAClearError) {
+TEST_P(CryptodevEngine, RefusesSuitesTheDeviceLacksWithAClearError) {
   const std::uint8_t gcm_only = cryptodev_ids().aesni_gcm;
   CryptodevEngineOptions options;
   options.required_suites = {Suite::AeadAes128Gcm, Suite::AesCm128HmacSha1_80};
+  options.path = GetParam();
   std::string error;
-  EXPECT_EQ(CryptodevEngine::create(gcm_only, 0, options, error), nullptr);
+  EXPECT_EQ(srtp::CryptodevEngine::create(gcm_only, 0, options, error), nullptr);
   EXPECT_NE(error.find("crypto_aesni_gcm0"), std::string::npos) << error;
   EXPECT_NE(error.find("AES-CTR"), std::string::npos) << error;
   EXPECT_NE(error.find("AES_CM_128_HMAC_SHA1_80"), std::string::npos) << error;
@@ -165,17 +174,17 @@ TEST(CryptodevEngine, RefusesSuitesTheDeviceLacksWithAClearError) {
   mb->release(good.engine_state);
 }
 
-TEST(CryptodevEngine, RejectsMissingDeviceAndUnconfiguredQueuePair) {
+TEST_P(CryptodevEngine, RejectsMissingDeviceAndUnconfiguredQueuePair) {
   std::string error;
-  EXPECT_EQ(CryptodevEngine::create(200, 0, {}, error), nullptr);
+  EXPECT_EQ(srtp::CryptodevEngine::create(200, 0, {}, error), nullptr);
   EXPECT_NE(error.find("does not exist"), std::string::npos) << error;
-  EXPECT_EQ(CryptodevEngine::create(cryptodev_ids().aesni_mb, 7, {}, error), nullptr);
+  EXPECT_EQ(srtp::CryptodevEngine::create(cryptodev_ids().aesni_mb, 7, {}, error), nullptr);
   EXPECT_NE(error.find("queue pair 7"), std::string::npos) << error;
 }
 
 // Bursts larger than max_burst run in chunks with the same results as one job
 // at a time; many GCM AAD lengths in one burst.
-TEST(CryptodevEngine, LongBurstsEqualSingleJobs) {
+TEST_P(CryptodevEngine, LongBurstsEqualSingleJobs) {
   CryptodevEngineOptions small;
   small.max_burst = 8;
   auto chunked = make_engine(cryptodev_ids().aesni_mb, small);
@@ -228,8 +237,9 @@ TEST(CryptodevEngine, LongBurstsEqualSingleJobs) {
 
 // A forged GCM packet: the device's verify fails, the engine reports a tag that
 // cannot match (not an engine failure), the layer sees AuthFailed.
-TEST(CryptodevEngine, GcmTagMismatchIsAnAuthFailureNotAnEngineFailure) {
+TEST_P(CryptodevEngine, GcmTagMismatchIsAnAuthFailureNotAnEngineFailure) {
   for (std::uint8_t dev : {cryptodev_ids().aesni_mb, cryptodev_ids().aesni_gcm}) {
+    SCOPED_TRACE(rte_cryptodev_name_get(dev));
     auto engine = make_engine(dev);
     auto kdf = make_engine(cryptodev_ids().aesni_mb);
     ASSERT_NE(engine, nullptr);
@@ -266,7 +276,7 @@ TEST(CryptodevEngine, GcmTagMismatchIsAnAuthFailureNotAnEngineFailure) {
 // Job for job, the cryptodev engine and the IPsec-MB engine write the same
 // bytes and the same tags (full 20-byte HMAC; GCM tag), protect and unprotect,
 // every suite, SRTP and SRTCP, payloads 0..1400, across a ROC wrap.
-TEST(CryptodevEngine, JobsBitIdenticalToIpsecMbEngine) {
+TEST_P(CryptodevEngine, JobsBitIdenticalToIpsecMbEngine) {
   auto engine = make_engine(cryptodev_ids().aesni_mb);
   ASSERT_NE(engine, nullptr);
   IpsecMbEngine ipsec_mb;
@@ -338,6 +348,19 @@ TEST(CryptodevEngine, JobsBitIdenticalToIpsecMbEngine) {
     }
   }
 }
+
+TEST(CryptodevEnginePath, AutoPicksCpuCryptoWhereOffered) {
+  std::string error;
+  auto automatic = srtp::CryptodevEngine::create(cryptodev_ids().aesni_mb, 0, {}, error);
+  ASSERT_NE(automatic, nullptr) << error;
+  EXPECT_EQ(automatic->path(), CryptodevPath::CpuCrypto);  // ipsec_mb advertises RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, CryptodevEngine,
+                         ::testing::Values(CryptodevPath::QueuePair, CryptodevPath::CpuCrypto),
+                         [](const ::testing::TestParamInfo<CryptodevPath>& path) {
+                           return std::string(path.param == CryptodevPath::QueuePair ? "QueuePair" : "CpuCrypto");
+                         });
 
 }  // namespace
 }  // namespace mrfp::srtp::test

@@ -88,12 +88,28 @@ std::vector<Plain> make_rtcp(std::mt19937& random) {
 struct Case {
   Suite suite;
   const char* device;  // "mb" or "gcm"
+  CryptodevPath path;
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string text(name(info.param.suite));
   text += std::string("_on_") + info.param.device;
+  text += info.param.path == CryptodevPath::QueuePair ? "_queue_pair" : "_cpu_crypto";
   return text;
+}
+
+// Every suite on crypto_aesni_mb0, the GCM suites also on crypto_aesni_gcm0,
+// each through the queue pair and through CPU crypto.
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (CryptodevPath path : {CryptodevPath::QueuePair, CryptodevPath::CpuCrypto}) {
+    for (Suite suite : {Suite::AesCm128HmacSha1_80, Suite::AesCm128HmacSha1_32, Suite::AesCm256HmacSha1_80,
+                        Suite::AeadAes128Gcm, Suite::AeadAes256Gcm}) {
+      cases.push_back({suite, "mb", path});
+      if (params(suite).aead) cases.push_back({suite, "gcm", path});
+    }
+  }
+  return cases;
 }
 
 class LibsrtpInterop : public ::testing::TestWithParam<Case> {
@@ -104,6 +120,7 @@ class LibsrtpInterop : public ::testing::TestWithParam<Case> {
                                                                       : cryptodev_ids().aesni_mb;
     CryptodevEngineOptions options;
     options.required_suites = {GetParam().suite};
+    options.path = GetParam().path;
     engine_ = CryptodevEngine::create(dev, 0, options, error);
     ASSERT_NE(engine_, nullptr) << error;
     kdf_engine_ = CryptodevEngine::create(cryptodev_ids().aesni_mb, 0, {}, error);
@@ -221,15 +238,7 @@ TEST_P(LibsrtpInterop, LibsrtpProtectsSrtpEngineUnprotects) { libsrtp_protects_e
 TEST_P(LibsrtpInterop, EngineProtectsSrtcpLibsrtpUnprotects) { engine_protects_libsrtp_unprotects(true); }
 TEST_P(LibsrtpInterop, LibsrtpProtectsSrtcpEngineUnprotects) { libsrtp_protects_engine_unprotects(true); }
 
-INSTANTIATE_TEST_SUITE_P(AllSuites, LibsrtpInterop,
-                         ::testing::Values(Case{Suite::AesCm128HmacSha1_80, "mb"},
-                                           Case{Suite::AesCm128HmacSha1_32, "mb"},
-                                           Case{Suite::AesCm256HmacSha1_80, "mb"},
-                                           Case{Suite::AeadAes128Gcm, "mb"},
-                                           Case{Suite::AeadAes256Gcm, "mb"},
-                                           Case{Suite::AeadAes128Gcm, "gcm"},
-                                           Case{Suite::AeadAes256Gcm, "gcm"}),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(AllSuites, LibsrtpInterop, ::testing::ValuesIn(all_cases()), case_name);
 
 }  // namespace
 }  // namespace mrfp::srtp::test

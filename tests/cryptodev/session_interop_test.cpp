@@ -26,18 +26,34 @@ struct SessionCase {
   Suite suite;
   std::uint8_t mki_len;
   const char* device;  // "mb" or "gcm"
+  CryptodevPath path = CryptodevPath::QueuePair;
 };
 
 std::string session_case_name(const ::testing::TestParamInfo<SessionCase>& info) {
   std::string text(name(info.param.suite));
   text += info.param.mki_len ? "_mki" + std::to_string(info.param.mki_len) : "_nomki";
-  return text + "_on_" + info.param.device;
+  text += std::string("_on_") + info.param.device;
+  return text + (info.param.path == CryptodevPath::QueuePair ? "_queue_pair" : "_cpu_crypto");
 }
 
-std::unique_ptr<CryptodevEngine> engine_on(const char* device) {
-  const std::uint8_t dev = std::string(device) == "gcm" ? cryptodev_ids().aesni_gcm : cryptodev_ids().aesni_mb;
+// The same cases through the queue pair and through CPU crypto.
+std::vector<SessionCase> on_both_paths(std::initializer_list<SessionCase> cases) {
+  std::vector<SessionCase> result;
+  for (CryptodevPath path : {CryptodevPath::QueuePair, CryptodevPath::CpuCrypto}) {
+    for (SessionCase one : cases) {
+      one.path = path;
+      result.push_back(one);
+    }
+  }
+  return result;
+}
+
+std::unique_ptr<CryptodevEngine> engine_on(const SessionCase& where) {
+  const std::uint8_t dev = std::string(where.device) == "gcm" ? cryptodev_ids().aesni_gcm : cryptodev_ids().aesni_mb;
+  CryptodevEngineOptions options;
+  options.path = where.path;
   std::string error;
-  auto engine = CryptodevEngine::create(dev, 0, {}, error);
+  auto engine = CryptodevEngine::create(dev, 0, options, error);
   EXPECT_NE(engine, nullptr) << error;
   return engine;
 }
@@ -83,8 +99,8 @@ class SessionInterop : public ::testing::TestWithParam<SessionCase> {
 
   std::mt19937 random_{std::random_device{}()};
   ProcessorOptions options_{};
-  std::unique_ptr<CryptodevEngine> cryptodev_sender_engine_ = engine_on(GetParam().device);
-  std::unique_ptr<CryptodevEngine> cryptodev_receiver_engine_ = engine_on(GetParam().device);
+  std::unique_ptr<CryptodevEngine> cryptodev_sender_engine_ = engine_on(GetParam());
+  std::unique_ptr<CryptodevEngine> cryptodev_receiver_engine_ = engine_on(GetParam());
   IpsecMbEngine ipsec_mb_engine_;
   SrtpSession cryptodev_sender_{*cryptodev_sender_engine_, options_};
   SrtpSession cryptodev_receiver_{*cryptodev_receiver_engine_, options_};
@@ -234,20 +250,20 @@ TEST_P(SessionRekey, RetryUnderTheOtherKeyAndForgeries) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllSuites, SessionInterop,
-    ::testing::Values(SessionCase{Suite::AesCm128HmacSha1_80, 0, "mb"}, SessionCase{Suite::AesCm128HmacSha1_80, 4, "mb"},
+    ::testing::ValuesIn(on_both_paths({SessionCase{Suite::AesCm128HmacSha1_80, 0, "mb"}, SessionCase{Suite::AesCm128HmacSha1_80, 4, "mb"},
                       SessionCase{Suite::AesCm128HmacSha1_32, 0, "mb"}, SessionCase{Suite::AesCm128HmacSha1_32, 2, "mb"},
                       SessionCase{Suite::AesCm256HmacSha1_80, 0, "mb"}, SessionCase{Suite::AesCm256HmacSha1_80, 4, "mb"},
                       SessionCase{Suite::AeadAes128Gcm, 0, "mb"}, SessionCase{Suite::AeadAes128Gcm, 4, "mb"},
                       SessionCase{Suite::AeadAes256Gcm, 0, "mb"}, SessionCase{Suite::AeadAes256Gcm, 1, "mb"},
-                      SessionCase{Suite::AeadAes128Gcm, 0, "gcm"}, SessionCase{Suite::AeadAes256Gcm, 0, "gcm"}),
+                      SessionCase{Suite::AeadAes128Gcm, 0, "gcm"}, SessionCase{Suite::AeadAes256Gcm, 0, "gcm"}})),
     session_case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     NoMki, SessionRekey,
-    ::testing::Values(SessionCase{Suite::AesCm128HmacSha1_80, 0, "mb"}, SessionCase{Suite::AesCm128HmacSha1_32, 0, "mb"},
+    ::testing::ValuesIn(on_both_paths({SessionCase{Suite::AesCm128HmacSha1_80, 0, "mb"}, SessionCase{Suite::AesCm128HmacSha1_32, 0, "mb"},
                       SessionCase{Suite::AesCm256HmacSha1_80, 0, "mb"}, SessionCase{Suite::AeadAes128Gcm, 0, "mb"},
                       SessionCase{Suite::AeadAes256Gcm, 0, "mb"}, SessionCase{Suite::AeadAes128Gcm, 0, "gcm"},
-                      SessionCase{Suite::AeadAes256Gcm, 0, "gcm"}),
+                      SessionCase{Suite::AeadAes256Gcm, 0, "gcm"}})),
     session_case_name);
 
 }  // namespace
