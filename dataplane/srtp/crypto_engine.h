@@ -27,6 +27,7 @@ inline constexpr std::size_t kMaxTagLen = 20;          // a full HMAC-SHA1; GCM 
 // Whatever an engine precomputes once per set of session keys (AES key
 // schedules, HMAC ipad/opad digests, GHASH tables, a cryptodev session...).
 // Each engine derives its own type; the protocol layer only stores the pointer.
+// (A cryptodev engine would keep its rte_cryptodev_sym_session here.)
 class EngineKeyState {
  public:
   virtual ~EngineKeyState() = default;
@@ -110,7 +111,10 @@ class CryptoEngine {
   virtual void release(EngineKeyState* state) = 0;
 
   // Packet path: execute every job; must not allocate. Jobs may use different
-  // keys and suites. On return every job is complete.
+  // keys and suites (SRTP and SRTCP, HMAC and AEAD) in one call. On return
+  // every job is complete: computed_tag filled, or engine_failed set. The
+  // protocol layer may run a job twice in a row (same IV and keys) to undo a
+  // decryption under the wrong key: the cipher must be a pure XOR keystream.
   virtual void run(std::span<CryptoJob> jobs) = 0;
 };
 

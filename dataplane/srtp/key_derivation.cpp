@@ -46,8 +46,9 @@ bool derive_key(std::span<const std::uint8_t> master_key, std::span<const std::u
   if (master_salt.size() != 14 && master_salt.size() != 12) return false;
   // RFC 3711 §4.3.1: r = index DIV key_derivation_rate (0 if the rate is 0),
   // key_id = label || r (8 + 48 bits), x = key_id XOR master_salt, both
-  // right-aligned in 112 bits. A 96-bit GCM salt is left-aligned and padded
-  // with zeros (RFC 7714 §11 uses the AES-CM PRF unchanged).
+  // right-aligned in 112 bits. A 96-bit GCM salt is multiplied by 2^16 (left-
+  // aligned, zero padded) to make the 112-bit PRF salt: RFC 7714 §11 as
+  // corrected by erratum 4938, and what libsrtp does (the cross tests).
   const std::uint64_t r = key_derivation_rate == 0 ? 0 : index / key_derivation_rate;
   std::uint8_t x[16] = {};
   std::memcpy(x, master_salt.data(), master_salt.size());

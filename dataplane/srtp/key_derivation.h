@@ -27,7 +27,8 @@ enum class KeyLabel : std::uint8_t {
 // PRF_n(k_master, x) of §4.3.3: AES-CM keystream of `out.size()` bytes under the
 // master key, with x = (label || r) XOR master_salt and r = index DIV rate
 // (0 when rate is 0). The master salt may be 14 bytes or 12 (GCM, padded with
-// zeros on the right to 112 bits). Returns false on bad lengths.
+// zeros on the right to 112 bits, RFC 7714 erratum 4938). Returns false on
+// bad lengths.
 bool derive_key(std::span<const std::uint8_t> master_key, std::span<const std::uint8_t> master_salt,
                 KeyLabel label, std::uint64_t index, std::uint64_t key_derivation_rate,
                 std::span<std::uint8_t> out);

@@ -1,5 +1,7 @@
 #include "dataplane/srtp/key_store.h"
 
+#include <algorithm>
+
 #include "dataplane/srtp/key_derivation.h"
 
 namespace mrfp::srtp {
@@ -10,8 +12,11 @@ bool master_key_is_valid(const MasterKey& key) {
          key.salt_len == p.master_salt_len && key.mki_len <= kMaxMkiLen;
 }
 
+// KeyHandle keeps the slot index in 16 bits.
 KeyStore::KeyStore(std::uint32_t capacity, CryptoEngine& engine)
-    : engine_(engine), capacity_(capacity), slots_(std::make_unique<MasterKeySlot[]>(capacity)) {}
+    : engine_(engine),
+      capacity_(std::min<std::uint32_t>(capacity, 0x10000)),
+      slots_(std::make_unique<MasterKeySlot[]>(capacity_)) {}
 
 KeyStore::~KeyStore() {
   for (std::uint32_t i = 0; i < capacity_; ++i) {

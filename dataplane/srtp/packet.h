@@ -38,7 +38,8 @@ constexpr std::string_view to_string(PacketStatus status) {
 
 // A packet buffer: `length` valid bytes at `data`, `capacity` bytes writable.
 // protect() grows `length` by the MKI and tag (and the SRTCP E||index word);
-// unprotect() shrinks it back. `status` is written for every packet.
+// unprotect() shrinks it back. `status` is written for every packet; when it
+// is not Ok the bytes may have been changed and must be dropped, not forwarded.
 struct PacketView {
   std::uint8_t* data = nullptr;
   std::uint32_t length = 0;

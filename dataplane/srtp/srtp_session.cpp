@@ -37,6 +37,23 @@ TrailerLayout trailer_layout(const MasterKeySlot& slot, bool srtcp) {
   return {keys.tag_len, slot.master.mki_len, keys.aead()};
 }
 
+// Which of the stream's keys an inbound packet is under: by MKI when the keys
+// have one (RFC 3711 §3.1), else the key that last worked first.
+PacketStatus choose_receive_key(const StreamContext& stream, const std::uint8_t* mki, std::uint8_t& slot) {
+  const std::uint8_t mki_len = stream.keys[0]->master.mki_len;
+  if (mki_len == 0) {
+    slot = stream.receive_hint;
+    return PacketStatus::Ok;
+  }
+  for (std::uint8_t i = 0; i < stream.key_count; ++i) {
+    if (tags_equal(stream.keys[i]->master.mki.data(), mki, mki_len)) {
+      slot = i;
+      return PacketStatus::Ok;
+    }
+  }
+  return PacketStatus::UnknownMki;
+}
+
 }  // namespace
 
 SrtpSession::SrtpSession(CryptoEngine& engine, const ProcessorOptions& options)
@@ -395,23 +412,6 @@ void SrtpSession::finish_protect(Kind kind, const CryptoJob& job, Pending& pendi
   }
   packet.length = static_cast<std::uint32_t>(end - packet.data);
   packet.status = PacketStatus::Ok;
-}
-
-// Which of the stream's keys an inbound packet is under: by MKI when the keys
-// have one (RFC 3711 §3.1), else the key that last worked first.
-static PacketStatus choose_receive_key(const StreamContext& stream, const std::uint8_t* mki, std::uint8_t& slot) {
-  const std::uint8_t mki_len = stream.keys[0]->master.mki_len;
-  if (mki_len == 0) {
-    slot = stream.receive_hint;
-    return PacketStatus::Ok;
-  }
-  for (std::uint8_t i = 0; i < stream.key_count; ++i) {
-    if (tags_equal(stream.keys[i]->master.mki.data(), mki, mki_len)) {
-      slot = i;
-      return PacketStatus::Ok;
-    }
-  }
-  return PacketStatus::UnknownMki;
 }
 
 PacketStatus SrtpSession::prepare_unprotect_rtp(PacketView& packet, CryptoJob& job, Pending& pending, bool& defer) {

@@ -2,6 +2,9 @@
 // builders with room for the trailer.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -35,6 +38,17 @@ inline std::string to_hex(const std::uint8_t* data, std::size_t length) {
     text += digits[data[i] & 15];
   }
   return text;
+}
+
+// Byte equality that only builds the hex dump when it fails (the tests compare
+// thousands of packets; under ASan the dumps would dominate the run time).
+inline ::testing::AssertionResult same_bytes(const std::uint8_t* actual, std::size_t actual_length,
+                                             const std::uint8_t* expected, std::size_t expected_length) {
+  if (actual_length == expected_length && std::equal(actual, actual + actual_length, expected)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "\n  actual   " << to_hex(actual, actual_length) << "\n  expected "
+                                       << to_hex(expected, expected_length);
 }
 
 inline MasterKey random_key(Suite suite, std::mt19937& random, std::uint8_t mki_len = 0) {
