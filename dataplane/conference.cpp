@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "dataplane/packet/rtcp.h"
@@ -377,6 +378,9 @@ Result<RekeyResult> Conference::rekey(const srtp::MasterKey& key, std::int64_t n
   }
   const auto added = srtp_->add_master_key(key);
   if (added.status != srtp::SetupStatus::Ok) return setup_error(added.status, "key");
+  // Inbound accepts the old and the new key: a key older than the old one,
+  // still in its grace window from an earlier rekey, goes now.
+  expire_group_keys_before(std::numeric_limits<std::int64_t>::max());
   // Inbound: every stream under the group key accepts the new key at once and
   // the old one until the grace window ends (by MKI where present).
   for (const auto& p : participants_) {
@@ -425,16 +429,32 @@ void Conference::expire_keys(std::int64_t now_us) {
     }
     if (it->participant) {
       if (auto* p = find(*it->participant); p && p->ssrc) srtp_->remove_stream_key(*p->ssrc, it->key);
+      srtp_->remove_master_key(it->key);
     } else {
-      for (const auto& p : participants_) {
-        if (p && p->ssrc && !p->own_key) srtp_->remove_stream_key(*p->ssrc, it->key);
-      }
-      for (const auto& stream : output_streams_) srtp_->remove_stream_key(stream->ssrc, it->key);
-      std::erase(group_keys_, it->key);
+      remove_group_key(it->key);
     }
-    srtp_->remove_master_key(it->key);
     it = pending_key_removals_.erase(it);
   }
+}
+
+void Conference::expire_group_keys_before(std::int64_t deadline_us) {
+  for (auto it = pending_key_removals_.begin(); it != pending_key_removals_.end();) {
+    if (it->participant || it->at_us > deadline_us) {
+      ++it;
+      continue;
+    }
+    remove_group_key(it->key);
+    it = pending_key_removals_.erase(it);
+  }
+}
+
+void Conference::remove_group_key(srtp::KeyHandle key) {
+  for (const auto& p : participants_) {
+    if (p && p->ssrc && !p->own_key) srtp_->remove_stream_key(*p->ssrc, key);
+  }
+  for (const auto& stream : output_streams_) srtp_->remove_stream_key(stream->ssrc, key);
+  std::erase(group_keys_, key);
+  srtp_->remove_master_key(key);
 }
 
 void Conference::report(Participant& p, Event::Kind kind, std::int64_t now_us, const char* what) {

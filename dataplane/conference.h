@@ -97,6 +97,8 @@ class Conference {
   srtp::SetupStatus install_inbound_stream(const Participant& p, std::uint32_t ssrc);
   Result<OutputStream*> new_output_stream(std::string purpose, std::uint32_t owner_id);
   Result<OutputStream*> common_stream(mixer::Codec codec, std::uint8_t payload_type);
+  void expire_group_keys_before(std::int64_t deadline_us);
+  void remove_group_key(srtp::KeyHandle key);
   void report(Participant& p, Event::Kind kind, std::int64_t now_us, const char* what);
   void deliver(Participant& p, ReceivedDatagram& packet);
   void deliver_rtcp(Participant& p, ReceivedDatagram& packet);
