@@ -43,6 +43,7 @@ struct Scenario {
   std::uint32_t participants;
   std::uint32_t max_speakers;  // K; this many participants talk
   bool extension;              // levels from RFC 6464 (else measured after decoding)
+  std::uint32_t mix_rate_hz;   // 0: the conference's default (48 kHz with Opus)
 };
 
 // Encoded traffic, made once per codec and shared by every scenario.
@@ -90,6 +91,7 @@ class Conference {
     config.frame_ms = kFrameMs;
     config.max_speakers = s.max_speakers;
     config.policy = s.policy;
+    config.mix_rate_hz = s.mix_rate_hz;
     config.jitter_capacity_frames = 8;
     config.jitter_max_depth_frames = 4;
     mixer_ = ConferenceMixer::create(config);
@@ -142,7 +144,7 @@ double thread_cpu_seconds() {
 void BM_ConferenceTick(benchmark::State& state) {
   const Scenario s{static_cast<Codec>(state.range(0)), static_cast<Policy>(state.range(1)),
                    static_cast<std::uint32_t>(state.range(2)), static_cast<std::uint32_t>(state.range(3)),
-                   state.range(4) != 0};
+                   state.range(4) != 0, static_cast<std::uint32_t>(state.range(5)) * 1000};
   Conference conference(s);
   for (int i = 0; i < 10; ++i) {  // speakers selected, jitter buffers primed
     conference.push_all();
@@ -164,7 +166,8 @@ void BM_ConferenceTick(benchmark::State& state) {
   state.counters["encodes/tick"] = static_cast<double>(conference.stats().encodes - encodes0) / ticks;
   state.counters["frames/tick"] = static_cast<double>(frames);
   state.SetLabel(std::string(name(s.codec)) + (s.policy == Policy::SharedStreams ? " shared" : " every") +
-                 (s.extension ? " ext" : " no-ext"));
+                 (s.extension ? " ext" : " no-ext") +
+                 (s.mix_rate_hz ? " mix " + std::to_string(s.mix_rate_hz / 1000) + " kHz" : ""));
 }
 
 void scenarios(benchmark::internal::Benchmark* b) {
@@ -173,22 +176,29 @@ void scenarios(benchmark::internal::Benchmark* b) {
       for (std::int64_t n : {10, 100, 1000, 10000}) {
         // EveryParticipant Opus beyond 1,000: extrapolated (see the summary).
         if (policy == Policy::EveryParticipant && codec == Codec::Opus && n > 1000) continue;
-        b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(policy), n, 3, 1});
+        b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(policy), n, 3, 1, 0});
       }
       // Speakers: K = 1 and 8 at 1,000 participants.
       for (std::int64_t k : {1, 8}) {
-        b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(policy), 1000, k, 1});
+        b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(policy), 1000, k, 1, 0});
       }
     }
     // SharedStreams without the extension: every sender must be decoded to be ranked.
     for (std::int64_t n : {100, 1000}) {
-      b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(Policy::SharedStreams), n, 3, 0});
+      b->Args({static_cast<std::int64_t>(codec), static_cast<std::int64_t>(Policy::SharedStreams), n, 3, 0, 0});
+    }
+  }
+  // A wideband (16 kHz) Opus conference: what the mix rate costs.
+  for (Policy policy : {Policy::SharedStreams, Policy::EveryParticipant}) {
+    for (std::int64_t n : {10, 10000}) {
+      if (policy == Policy::EveryParticipant && n > 1000) continue;
+      b->Args({static_cast<std::int64_t>(Codec::Opus), static_cast<std::int64_t>(policy), n, 3, 1, 16});
     }
   }
 }
 
 BENCHMARK(BM_ConferenceTick)
-    ->ArgNames({"codec", "policy", "participants", "K", "ext"})
+    ->ArgNames({"codec", "policy", "participants", "K", "ext", "mix_khz"})
     ->Apply(scenarios)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
@@ -198,13 +208,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   // Plain text with counters in columns: the output is meant to be quoted.
   SummaryReporter() : ConsoleReporter(OO_Tabular) {}
-  using Key = std::tuple<int, std::int64_t, std::int64_t, int>;  // codec, N, K, ext
+  using Key = std::tuple<int, std::int64_t, std::int64_t, int, std::int64_t>;  // codec, N, K, ext, mix kHz
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      // run_name.args reads "codec:X/policy:Y/participants:N/K:K/ext:E".
-      std::array<std::int64_t, 5> args{};
+      // run_name.args reads "codec:X/policy:Y/participants:N/K:K/ext:E/mix_khz:R".
+      std::array<std::int64_t, 6> args{};
       const std::string& args_text = run.run_name.args;
       std::size_t i = 0;
       std::size_t at = 0;
@@ -216,7 +226,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         if (at == std::string::npos) break;
       }
       const double us = run.GetAdjustedRealTime();  // in the benchmark's unit: µs
-      results[{static_cast<int>(args[0]), args[2], args[3], static_cast<int>(args[4])}][args[1]] = us;
+      results[{static_cast<int>(args[0]), args[2], args[3], static_cast<int>(args[4]), args[5]}][args[1]] = us;
     }
   }
   std::map<Key, std::map<std::int64_t, double>> results;  // key -> policy -> µs/tick
@@ -227,26 +237,27 @@ void print_summary(const SummaryReporter& r) {
   const auto shared = static_cast<std::int64_t>(Policy::SharedStreams);
   const auto every = static_cast<std::int64_t>(Policy::EveryParticipant);
   std::printf("\nSummary: one tick = %u ms of audio; 'per core' = participants one core carries in real time\n", kFrameMs);
-  std::printf("%-5s %6s %2s %4s | %12s %12s | %12s %12s | %8s\n", "codec", "N", "K", "ext", "shared us", "every us",
+  std::printf("%-5s %6s %2s %4s %4s | %12s %12s | %12s %12s | %8s\n", "codec", "N", "K", "ext", "mix", "shared us", "every us",
               "shared/core", "every/core", "ratio");
   for (const auto& [key, by_policy] : r.results) {
-    const auto [codec, n, k, ext] = key;
+    const auto [codec, n, k, ext, khz] = key;
+    const std::string mix = khz ? std::to_string(khz) + "k" : "def";
     const auto s = by_policy.find(shared);
     if (s == by_policy.end()) continue;
     double every_us = -1;
     bool extrapolated = false;
     // EveryParticipant decodes everyone whether or not the extension is
     // there: its figure measured with the extension serves both rows.
-    const auto with_extension = r.results.find({codec, n, k, 1});
+    const auto with_extension = r.results.find({codec, n, k, 1, khz});
     const auto& every_runs = with_extension != r.results.end() ? with_extension->second : by_policy;
     if (const auto e = every_runs.find(every); e != every_runs.end()) {
       every_us = e->second;
     } else {
       // Linear extrapolation from the largest measured N with the same codec and K.
       for (const auto& [other, other_policy] : r.results) {
-        const auto [oc, on, ok, oe] = other;
+        const auto [oc, on, ok, oe, ohz] = other;
         const auto oe_it = other_policy.find(every);
-        if (oc == codec && ok == k && oe == 1 && on < n && oe_it != other_policy.end()) {
+        if (oc == codec && ok == k && oe == 1 && ohz == khz && on < n && oe_it != other_policy.end()) {
           every_us = oe_it->second * static_cast<double>(n) / static_cast<double>(on);
           extrapolated = true;
         }
@@ -255,14 +266,14 @@ void print_summary(const SummaryReporter& r) {
     const double shared_core = static_cast<double>(n) * kFrameUs / s->second;
     if (every_us > 0) {
       const double every_core = static_cast<double>(n) * kFrameUs / every_us;
-      std::printf("%-5s %6lld %2lld %4s | %12.1f %11.1f%s | %12.0f %12.0f | %7.1fx\n",
+      std::printf("%-5s %6lld %2lld %4s %4s | %12.1f %11.1f%s | %12.0f %12.0f | %7.1fx\n",
                   std::string(name(static_cast<Codec>(codec))).c_str(), static_cast<long long>(n),
-                  static_cast<long long>(k), ext ? "yes" : "no", s->second, every_us, extrapolated ? "*" : " ",
+                  static_cast<long long>(k), ext ? "yes" : "no", mix.c_str(), s->second, every_us, extrapolated ? "*" : " ",
                   shared_core, every_core, every_us / s->second);
     } else {
-      std::printf("%-5s %6lld %2lld %4s | %12.1f %12s | %12.0f %12s | %8s\n",
+      std::printf("%-5s %6lld %2lld %4s %4s | %12.1f %12s | %12.0f %12s | %8s\n",
                   std::string(name(static_cast<Codec>(codec))).c_str(), static_cast<long long>(n),
-                  static_cast<long long>(k), ext ? "yes" : "no", s->second, "-", shared_core, "-", "-");
+                  static_cast<long long>(k), ext ? "yes" : "no", mix.c_str(), s->second, "-", shared_core, "-", "-");
     }
   }
   std::printf("* extrapolated linearly from the largest measured N (EveryParticipant is linear in N)\n");

@@ -20,6 +20,7 @@ struct Case {
   std::vector<Codec> speakers;   // one tone each
   std::vector<Codec> listeners;  // silent
   std::uint32_t mix_rate_hz = 0;
+  std::uint32_t frame_ms = 20;
 };
 
 class ConferenceTones : public ::testing::TestWithParam<Case> {};
@@ -30,6 +31,7 @@ TEST_P(ConferenceTones, MixMinusHoldsEveryOtherSpeakerAndNotItsOwn) {
   config.max_participants = 8;
   config.codecs = c.codecs;
   config.mix_rate_hz = c.mix_rate_hz;
+  config.frame_ms = c.frame_ms;
   TestConference conf(config);
   const std::vector<double> tones{440, 1000, 1700};
   std::vector<std::size_t> speakers;
@@ -84,7 +86,15 @@ INSTANTIATE_TEST_SUITE_P(
              {Codec::Opus, Codec::Pcma},
              {Codec::Pcma, Codec::Opus, Codec::Pcma},
              {Codec::Opus, Codec::Pcma},
-             16000}),
+             16000},
+        Case{"Pcmu10ms", {Codec::Pcmu}, {Codec::Pcmu, Codec::Pcmu, Codec::Pcmu}, {Codec::Pcmu}, 0, 10},
+        Case{"Pcma30ms", {Codec::Pcma}, {Codec::Pcma, Codec::Pcma, Codec::Pcma}, {Codec::Pcma}, 0, 30},
+        Case{"Opus60msWithPcmu",
+             {Codec::Opus, Codec::Pcmu},
+             {Codec::Opus, Codec::Pcmu, Codec::Opus},
+             {Codec::Pcmu, Codec::Opus},
+             0,
+             60}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 TEST(ConferenceTones, EveryParticipantPolicyGivesEachListenerItsOwnCorrectMix) {
