@@ -42,10 +42,19 @@ class ReceiveBurst {
   const ReceivedDatagram& operator[](std::size_t index) const { return datagrams_[index]; }
   ReceivedDatagram* begin() { return datagrams_.data(); }
   ReceivedDatagram* end() { return datagrams_.data() + size_; }
+  std::size_t buffer_size() const { return buffer_size_; }
+
+  // For a backend that fills a burst itself (DPDK copies or points into mbufs):
+  // empty the burst, then claim slots one by one. A claimed slot is reset, its
+  // data pointing at its own buffer_size() bytes; nullptr when the burst is full.
+  void clear() { size_ = 0; }
+  ReceivedDatagram* claim_slot();
 
  private:
   friend class UdpSocketSet;
+  friend class DpdkBackend;
   static constexpr std::size_t kControlSize = 64;  // CMSG_SPACE(sizeof(timespec)) with room
+  std::uint8_t* slot_buffer(std::size_t slot) { return buffers_.data() + slot * buffer_size_; }
 
   std::size_t buffer_size_;
   std::size_t size_ = 0;

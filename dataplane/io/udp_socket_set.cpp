@@ -192,6 +192,9 @@ std::size_t UdpSocketSet::drain(std::uint32_t index, ReceiveBurst& burst, std::i
   const std::size_t room = burst.capacity() - first;
   for (std::size_t slot = first; slot < first + room; ++slot) {
     ReceivedDatagram& datagram = burst.datagrams_[slot];
+    // Another backend may have pointed the slot elsewhere: always receive into our buffer.
+    datagram.data = burst.slot_buffer(slot);
+    datagram.capacity = static_cast<std::uint32_t>(burst.buffer_size_);
     burst.vectors_[slot] = {datagram.data, burst.buffer_size_};
     msghdr& header = burst.messages_[slot].msg_hdr;
     header = msghdr{};

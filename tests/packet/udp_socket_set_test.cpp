@@ -264,6 +264,22 @@ TEST(UdpSocketSet, FlagsDatagramsLargerThanTheBuffer) {
   EXPECT_EQ(all[0].length, 64u);
 }
 
+TEST(ReceiveBurst, OtherBackendsClaimSlotsUntilFull) {
+  ReceiveBurst burst(2, 32);
+  burst.clear();
+  ReceivedDatagram* first = burst.claim_slot();
+  ReceivedDatagram* second = burst.claim_slot();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(burst.claim_slot(), nullptr);
+  EXPECT_EQ(burst.size(), 2u);
+  EXPECT_EQ(first->capacity, 32u);
+  EXPECT_EQ(first->length, 0u);
+  EXPECT_EQ(second->data, first->data + 32);
+  burst.clear();
+  EXPECT_TRUE(burst.empty());
+}
+
 // Shared-port mode versus a port per participant: the same 20 frames of one packet
 // from each of 400 participants, received by one socket or by 400. Prints the
 // drain rate of each; a measurement, the assertion only checks delivery.
