@@ -42,12 +42,20 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key, tls_ca;
   std::string metrics_listen;
   std::string log_level = "info";
+  unsigned rekey_grace_ms = 2000;
   app.set_config("--config", "", "read flags from a TOML/INI file (same names as the flags)");
   app.add_option("--media-address", dataplane_options.media_address, "local IP address participants send to")
       ->capture_default_str();
   app.add_option("--port-range", port_range, "local UDP ports for participants, FIRST-LAST")->capture_default_str();
   app.add_option("--workers", dataplane_options.workers, "dataplane worker threads")
       ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  app.add_option("--max-participants", dataplane_options.max_participants_per_conference,
+                 "participants one conference can hold (sizes its tables when it is created)")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  app.add_option("--rekey-grace-ms", rekey_grace_ms, "how long inbound accepts the previous key after a rekey")
+      ->check(CLI::Range(0u, 600000u))
       ->capture_default_str();
   app.add_option("--srtp-engine", srtp_engine, "SRTP engine: ipsec-mb or libsrtp")
       ->check(CLI::IsMember({"ipsec-mb", "libsrtp"}))
@@ -71,6 +79,7 @@ int main(int argc, char** argv) {
   }
   dataplane_options.port_min = ports->first;
   dataplane_options.port_max = ports->last;
+  dataplane_options.rekey_grace = std::chrono::milliseconds(rekey_grace_ms);
   dataplane_options.srtp_engine =
       srtp_engine == "libsrtp" ? mrfp::dataplane::SrtpEngineKind::Libsrtp : mrfp::dataplane::SrtpEngineKind::IpsecMb;
   const int tls_given = !tls_cert.empty() + !tls_key.empty() + !tls_ca.empty();

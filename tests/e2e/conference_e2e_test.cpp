@@ -12,13 +12,14 @@ struct Case {
   mixer::Codec codec;
   srtp::Suite suite;
   dataplane::SrtpEngineKind engine;
+  const char* host = "127.0.0.1";
 };
 
 class ConferenceEndToEnd : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ConferenceEndToEnd, EachSpeakerHearsTheOthersAndNotItself) {
-  const auto [codec, suite, engine] = GetParam();
-  dataplane::Dataplane dataplane(e2e::loopback_options(31000, 64, engine));
+  const auto [codec, suite, engine, host] = GetParam();
+  dataplane::Dataplane dataplane(e2e::loopback_options(31000, 64, engine, host));
   dataplane.start();
   const auto group_key = sim::make_key(suite, 1234);
   dataplane::ConferenceSpec spec;
@@ -31,7 +32,8 @@ TEST_P(ConferenceEndToEnd, EachSpeakerHearsTheOthersAndNotItself) {
   const double tones[] = {500, 900, 1400};
   std::vector<e2e::Peer> participants;
   for (std::uint32_t i = 0; i < 3; ++i) {
-    participants.push_back(e2e::add_peer(dataplane, conference->id, codec, 0x10000u + i, tones[i], group_key));
+    participants.push_back(e2e::add_peer(dataplane, conference->id, codec, 0x10000u + i, tones[i], group_key, 1,
+                                                 true, host));
   }
   e2e::run_frames(participants, 100, [](std::size_t, int) { return true; });
 
@@ -44,6 +46,7 @@ TEST_P(ConferenceEndToEnd, EachSpeakerHearsTheOthersAndNotItself) {
     EXPECT_GE(p.received(), 90u);
     EXPECT_EQ(p.auth_failures(), 0u);
     EXPECT_EQ(p.lost(), 0u);
+    EXPECT_GE(p.rtcp_received(), 1u) << "no SRTCP sender report decrypted under the group key";
     const auto last_second = static_cast<std::size_t>(p.received_rate_hz());
     for (std::size_t j = 0; j < participants.size(); ++j) {
       const double power = p.received_tone_power(tones[j], last_second);
@@ -62,7 +65,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{mixer::Codec::Pcmu, srtp::Suite::AesCm128HmacSha1_80, dataplane::SrtpEngineKind::IpsecMb},
                       Case{mixer::Codec::Pcma, srtp::Suite::AeadAes128Gcm, dataplane::SrtpEngineKind::IpsecMb},
                       Case{mixer::Codec::Opus, srtp::Suite::AesCm256HmacSha1_80, dataplane::SrtpEngineKind::IpsecMb},
-                      Case{mixer::Codec::Pcmu, srtp::Suite::AesCm128HmacSha1_32, dataplane::SrtpEngineKind::Libsrtp}));
+                      Case{mixer::Codec::Pcmu, srtp::Suite::AesCm128HmacSha1_32, dataplane::SrtpEngineKind::Libsrtp},
+                      Case{mixer::Codec::Pcmu, srtp::Suite::AeadAes256Gcm, dataplane::SrtpEngineKind::IpsecMb, "::1"}));
 
 }  // namespace
 }  // namespace mrfp

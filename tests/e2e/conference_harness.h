@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -23,9 +24,10 @@ struct Peer {
 
 inline dataplane::DataplaneOptions loopback_options(std::uint16_t first_port, std::uint32_t max_participants,
                                                     dataplane::SrtpEngineKind engine =
-                                                        dataplane::SrtpEngineKind::IpsecMb) {
+                                                        dataplane::SrtpEngineKind::IpsecMb,
+                                                    const std::string& host = "127.0.0.1") {
   dataplane::DataplaneOptions options;
-  options.media_address = "127.0.0.1";
+  options.media_address = host;
   options.port_min = first_port;
   options.port_max = static_cast<std::uint16_t>(first_port + 4999);
   options.max_participants_per_conference = max_participants;
@@ -41,10 +43,11 @@ constexpr std::uint8_t default_payload_type(mixer::Codec codec) {
 // whose peer sends `tone_hz` under `send_key` and listens under `group_key`.
 inline Peer add_peer(dataplane::Dataplane& dataplane, dataplane::ConferenceId conference, mixer::Codec codec,
                      std::uint32_t ssrc, double tone_hz, const srtp::MasterKey& group_key,
-                     std::uint8_t level_ext_id = 1, bool declare = true) {
+                     std::uint8_t level_ext_id = 1, bool declare = true,
+                     const std::string& host = "127.0.0.1") {
   sim::ParticipantConfig config{.codec = codec, .payload_type = default_payload_type(codec), .ssrc = ssrc,
                                 .tone_hz = tone_hz, .level_ext_id = level_ext_id, .send_key = group_key,
-                                .receive_key = group_key};
+                                .receive_key = group_key, .bind_host = host};
   Peer peer{std::make_unique<sim::SimParticipant>(config), 0, {}};
   dataplane::ParticipantSpec spec;
   spec.conference = conference;
@@ -52,7 +55,7 @@ inline Peer add_peer(dataplane::Dataplane& dataplane, dataplane::ConferenceId co
   spec.payload_type = config.payload_type;
   if (declare) spec.declared_ssrc = ssrc;
   spec.audio_level_ext_id = level_ext_id;
-  spec.remote = dataplane::Endpoint::parse("127.0.0.1", peer.sim->local_port());
+  spec.remote = dataplane::Endpoint::parse(host, peer.sim->local_port());
   auto added = dataplane.add_participant(spec);
   EXPECT_TRUE(added) << added.error().message;
   if (!added) return peer;
