@@ -175,6 +175,8 @@ SetupStatus LibsrtpReference::remove_stream(std::uint32_t ssrc) {
 }
 
 SetupStatus LibsrtpReference::add_stream_key(std::uint32_t, KeyHandle) { return SetupStatus::Unsupported; }
+// libsrtp 2.5 has no call to set a stream's ROC (srtp_set_stream_roc came in 2.6).
+SetupStatus LibsrtpReference::set_stream_roc(std::uint32_t, std::uint32_t) { return SetupStatus::Unsupported; }
 SetupStatus LibsrtpReference::remove_stream_key(std::uint32_t, KeyHandle) { return SetupStatus::Unsupported; }
 
 SetupStatus LibsrtpReference::switch_sending_key(std::uint32_t ssrc, KeyHandle key) {

@@ -31,6 +31,7 @@ class LibsrtpReference final : public SrtpProcessor {
   SetupStatus add_stream_key(std::uint32_t ssrc, KeyHandle key) override;
   SetupStatus switch_sending_key(std::uint32_t ssrc, KeyHandle key) override;
   SetupStatus remove_stream_key(std::uint32_t ssrc, KeyHandle key) override;
+  SetupStatus set_stream_roc(std::uint32_t ssrc, std::uint32_t roc) override;
   std::optional<StreamInfo> stream_info(std::uint32_t ssrc) const override;
 
   void protect(std::span<PacketView> burst) override;

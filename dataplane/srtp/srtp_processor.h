@@ -45,6 +45,7 @@ enum class SetupStatus : std::uint8_t {
   KeyInUse,       // removing a master key that streams still use / the sending key
   EngineRefused,  // the crypto engine could not prepare the keys
   Unsupported,    // this implementation cannot do it (the reference engine)
+  StreamStarted,  // the stream has already protected or accepted a packet
 };
 
 struct ProcessorOptions {
@@ -95,6 +96,11 @@ class SrtpProcessor {
   virtual SetupStatus add_stream_key(std::uint32_t ssrc, KeyHandle key) = 0;
   virtual SetupStatus switch_sending_key(std::uint32_t ssrc, KeyHandle key) = 0;
   virtual SetupStatus remove_stream_key(std::uint32_t ssrc, KeyHandle key) = 0;
+
+  // RFC 3711 §3.3.1: the ROC a stream starts with when it does not start at 0
+  // (a receiver joining a running stream, the ROC signalled by MIKEY). Only
+  // before the stream's first packet.
+  virtual SetupStatus set_stream_roc(std::uint32_t ssrc, std::uint32_t roc) = 0;
 
   virtual std::optional<StreamInfo> stream_info(std::uint32_t ssrc) const = 0;
 

@@ -37,6 +37,13 @@ TrailerLayout trailer_layout(const MasterKeySlot& slot, bool srtcp) {
   return {keys.tag_len, slot.master.mki_len, keys.aead()};
 }
 
+// RFC 3711 §3.3.1: the index of the next packet from the highest one so far;
+// the first packet of a stream fixes s_l, its ROC is 0 or the signalled one.
+std::int64_t packet_index(const StreamContext& stream, std::uint16_t sequence) {
+  if (stream.srtp_window.started()) return estimate_srtp_index(stream.srtp_window.highest(), sequence);
+  return static_cast<std::int64_t>((std::uint64_t{stream.initial_roc} << 16) | sequence);
+}
+
 // Which of the stream's keys an inbound packet is under: by MKI when the keys
 // have one (RFC 3711 §3.1), else the key that last worked first.
 PacketStatus choose_receive_key(const StreamContext& stream, const std::uint8_t* mki, std::uint8_t& slot) {
@@ -150,11 +157,20 @@ SetupStatus SrtpSession::remove_stream_key(std::uint32_t ssrc, KeyHandle key) {
   return SetupStatus::Ok;
 }
 
+SetupStatus SrtpSession::set_stream_roc(std::uint32_t ssrc, std::uint32_t roc) {
+  StreamContext* stream = streams_.find(ssrc);
+  if (stream == nullptr) return SetupStatus::UnknownSsrc;
+  if (stream->srtp_window.started()) return SetupStatus::StreamStarted;
+  stream->initial_roc = roc;
+  return SetupStatus::Ok;
+}
+
 std::optional<StreamInfo> SrtpSession::stream_info(std::uint32_t ssrc) const {
   const StreamContext* stream = streams_.find(ssrc);
   if (stream == nullptr) return std::nullopt;
   StreamInfo info;
-  const std::uint64_t highest = stream->srtp_window.highest();
+  const std::uint64_t highest =
+      stream->srtp_window.started() ? stream->srtp_window.highest() : std::uint64_t{stream->initial_roc} << 16;
   info.roc = static_cast<std::uint32_t>(highest >> 16);
   info.highest_sequence = static_cast<std::uint16_t>(highest);
   info.srtcp_index = stream->srtcp_window.started() ? static_cast<std::uint32_t>(stream->srtcp_window.highest())
@@ -292,9 +308,7 @@ PacketStatus SrtpSession::prepare_protect_rtp(PacketView& packet, CryptoJob& job
 
   // RFC 3711 §3.3.1: the sender's ROC follows its own sequence numbers.
   const std::uint16_t sequence = load_be16(packet.data + 2);
-  const std::int64_t estimated = stream->srtp_window.started()
-                                     ? estimate_srtp_index(stream->srtp_window.highest(), sequence)
-                                     : std::int64_t{sequence};
+  const std::int64_t estimated = packet_index(*stream, sequence);
   if (estimated < 0) return PacketStatus::TooOld;
   const auto index = static_cast<std::uint64_t>(estimated);
   if (index >= (std::uint64_t{1} << 48)) return PacketStatus::KeyExpired;
@@ -433,9 +447,7 @@ PacketStatus SrtpSession::prepare_unprotect_rtp(PacketView& packet, CryptoJob& j
 
   // RFC 3711 §3.3.1: estimate the index, then §3.3.2: replay check before crypto.
   const std::uint16_t sequence = load_be16(packet.data + 2);
-  const std::int64_t estimated = stream->srtp_window.started()
-                                     ? estimate_srtp_index(stream->srtp_window.highest(), sequence)
-                                     : std::int64_t{sequence};
+  const std::int64_t estimated = packet_index(*stream, sequence);
   if (estimated < 0) return PacketStatus::TooOld;
   const auto index = static_cast<std::uint64_t>(estimated);
   switch (stream->srtp_window.check(index)) {

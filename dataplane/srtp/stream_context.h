@@ -32,6 +32,7 @@ struct StreamContext {
   // SRTP: the highest index (ROC || SEQ, RFC 3711 §3.3.1) protected or
   // authenticated; protect also refuses to reuse an index (a keystream reuse).
   ReplayWindow srtp_window;
+  std::uint32_t initial_roc = 0;  // ROC of the first packet (set_stream_roc)
   // SRTCP: next index to send (RFC 3711 §3.4) and the receive window.
   std::uint32_t next_srtcp_index = 0;
   ReplayWindow srtcp_window;

@@ -318,6 +318,24 @@ TEST_P(EverySuite, RekeyWithoutMki) {
   EXPECT_EQ(link.unprotect(old_packet), PacketStatus::AuthFailed);
 }
 
+// RFC 3711 §3.3.1: a receiver joining a running stream must be told its ROC.
+TEST_P(EverySuite, SignalledRolloverCounter) {
+  Link link;
+  const auto key = link.add_key(test::random_key(GetParam(), random_));
+  link.add_stream(12, key);
+  ASSERT_EQ(link.sender.set_stream_roc(12, 5), SetupStatus::Ok);
+  Buffer packet = test::make_rtp(12, 100, 20, random_);
+  ASSERT_EQ(link.protect(packet), PacketStatus::Ok);
+  EXPECT_EQ(link.sender.stream_info(12)->roc, 5u);
+  EXPECT_EQ(link.sender.set_stream_roc(12, 6), SetupStatus::StreamStarted);
+  Buffer copy = packet;
+  EXPECT_EQ(link.unprotect(copy), PacketStatus::AuthFailed) << "receiver assumes ROC 0";
+  ASSERT_EQ(link.receiver.set_stream_roc(12, 5), SetupStatus::Ok);
+  EXPECT_EQ(link.unprotect(packet), PacketStatus::Ok);
+  EXPECT_EQ(link.receiver.stream_info(12)->roc, 5u);
+  EXPECT_EQ(link.receiver.set_stream_roc(99, 1), SetupStatus::UnknownSsrc);
+}
+
 // Bursts longer than the internal chunk, many packets per stream per burst.
 TEST_P(EverySuite, LongBurstsOfFewStreams) {
   Link link;
