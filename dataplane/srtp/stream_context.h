@@ -42,6 +42,14 @@ struct StreamContext {
   // §3.3.1 assumes packets are processed one after the other).
   std::uint32_t unprotect_round = 0;
 
+  // RFC 3711 §3.3.1: the index of a packet with `sequence`, from the highest
+  // index so far; the first packet of a stream fixes s_l, its ROC is 0 or the
+  // signalled one. -1: before index 0.
+  std::int64_t srtp_index_of(std::uint16_t sequence) const {
+    if (srtp_window.started()) return estimate_srtp_index(srtp_window.highest(), sequence);
+    return static_cast<std::int64_t>((std::uint64_t{initial_roc} << 16) | sequence);
+  }
+
   int slot_of(KeyHandle handle) const {
     for (int i = 0; i < key_count; ++i) {
       if (key_handles[static_cast<std::size_t>(i)] == handle) return i;
