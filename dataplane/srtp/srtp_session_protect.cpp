@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/srtp/packet_format.h"
