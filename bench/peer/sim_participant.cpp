@@ -170,8 +170,14 @@ void SimParticipant::receive_available() {
       for (auto& session : inbound_) {
         std::uint8_t copy[kMaxPacket];
         std::memcpy(copy, buffer, static_cast<std::size_t>(n));
-        if (session->unprotect_rtcp(copy, static_cast<int>(n)) >= 0) {
+        const int length = session->unprotect_rtcp(copy, static_cast<int>(n));
+        if (length >= 0) {
           ++rtcp_received_;
+          // RFC 3550 §6.1: walk the compound for a BYE (packet type 203).
+          for (int offset = 0; offset + 4 <= length;) {
+            if (copy[offset + 1] == 203) ++byes_received_;
+            offset += 4 * (get16(copy + offset + 2) + 1);
+          }
           break;
         }
       }

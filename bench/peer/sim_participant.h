@@ -72,6 +72,7 @@ class SimParticipant {
   std::uint64_t received() const { return received_; }
   std::uint64_t auth_failures() const { return auth_failures_; }
   std::uint64_t rtcp_received() const { return rtcp_received_; }
+  std::uint64_t byes_received() const { return byes_received_; }
   std::uint64_t lost() const;
   const std::map<std::uint32_t, StreamReceipt>& streams() const { return streams_; }
   // Decoded audio in arrival order, at the codec's native rate.
@@ -98,7 +99,7 @@ class SimParticipant {
   std::vector<std::int16_t> frame_;
   std::vector<std::int16_t> audio_;
   std::map<std::uint32_t, StreamReceipt> streams_;
-  std::uint64_t sent_ = 0, received_ = 0, auth_failures_ = 0, rtcp_received_ = 0;
+  std::uint64_t sent_ = 0, received_ = 0, auth_failures_ = 0, rtcp_received_ = 0, byes_received_ = 0;
 };
 
 // A master key from a deterministic seed (tests and load generation).
