@@ -31,7 +31,8 @@ struct LoadOptions {
   double loss_percent = 0;                // packets never sent
   double reorder_percent = 0;             // packets swapped with their successor
   std::uint32_t sample_listeners = 50;    // listeners whose audio is decrypted and checked
-  double latency_bound_ms = 150;          // p99 mixer-added latency the verdict allows
+  double latency_bound_ms = 200;          // p99 mixer-added latency the verdict allows (a talker
+                                          // replacing another waits for the top-K hysteresis)
   int mrfpd_pid = 0;                      // for CPU from /proc/<pid>/stat; 0: not measured
   bool progress = false;                  // a line of GetStats once a second
   std::string json_path, wav_path, summary_kv_path;
