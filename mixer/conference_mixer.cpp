@@ -127,6 +127,16 @@ MixerStatus ConferenceMixer::build() {
     for (std::uint32_t i = pool_size; i-- > 0;) free_list.push_back(static_cast<std::int32_t>(i));
   }
 
+  if (config_.preallocate_participants) {
+    for (Participant& p : participants_) {
+      for (Codec codec : kAllCodecs) {
+        if (!config_.codecs.contains(codec)) continue;
+        p.chains[codec_index(codec)] = make_receive_chain(codec);
+        if (!p.chains[codec_index(codec)]) return MixerStatus::CodecFailure;
+      }
+    }
+  }
+
   const std::size_t max_frames = kMaxStreamGroups + n;
   outputs_.reserve(max_frames);
   contributor_storage_.resize(max_frames * kMaxContributors);

@@ -26,10 +26,13 @@
 // Janus AudioBridge do it): every sender is decoded every tick and every
 // listener gets its own mix-minus stream, encoded for it alone.
 //
-// Allocation: create() builds the tables for max_participants and the encoder
-// pools; add_participant() builds a slot's jitter buffer and decoder the first
-// time that slot serves a codec and reuses them afterwards; tick() and push()
-// never allocate.
+// Allocation: create() builds the tables for max_participants and the
+// mix-minus encoder pools (2K per codec, or max_participants under
+// EveryParticipant or K = 0). add_participant() builds a slot's jitter buffer
+// and decoder the first time that slot serves a codec and reuses them
+// afterwards (or create() builds them all up front with
+// preallocate_participants), and the first participant of a new (codec,
+// payload type) builds that group's encoder. tick() and push() never allocate.
 #pragma once
 
 #include <array>
@@ -100,6 +103,10 @@ struct ConferenceConfig {
   std::uint32_t jitter_min_depth_frames = 1;
   std::uint32_t jitter_max_depth_frames = 10;
   std::uint32_t jitter_capacity_frames = 16;
+  // Build every slot's jitter buffer and decoder, for every codec in use, in
+  // create(), so add_participant() allocates nothing (but a new group's
+  // encoder). Costs ~20 KB (G.711) to ~40 KB (Opus) per slot and codec.
+  bool preallocate_participants = false;
 };
 
 // Names a participant. The generation makes a removed participant's handle

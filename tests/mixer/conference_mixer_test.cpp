@@ -96,6 +96,18 @@ TEST(ConferenceMixer, HandlesGoStaleOnRemovalAndCapacityIsEnforced) {
   EXPECT_EQ(mixer->participant_count(), 2u);
 }
 
+TEST(ConferenceMixer, PreallocatedParticipantsMixTheSame) {
+  ConferenceConfig config = g711_config(4);
+  config.codecs = {Codec::Pcmu, Codec::Opus};
+  config.preallocate_participants = true;
+  TestConference conf(config);
+  const auto a = conf.add({.tone_hz = 440});
+  const auto b = conf.add({.codec = Codec::Opus, .tone_hz = 1000});
+  conf.run(15);
+  EXPECT_GT(conf.amplitude(OutputStreamId::mix_minus(conf.handle(a)), 1000), 2000);
+  EXPECT_GT(conf.amplitude(OutputStreamId::mix_minus(conf.handle(b)), 440), 2000);
+}
+
 TEST(ConferenceMixer, TooManyPayloadTypeGroupsIsRefused) {
   auto mixer = ConferenceMixer::create(g711_config(32));
   for (std::uint8_t pt = 0; pt < ConferenceMixer::kMaxStreamGroups; ++pt) {
