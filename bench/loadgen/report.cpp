@@ -156,7 +156,8 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
       << "\nlatency_p99_ms=" << number(r.latency_ms.p99) << "\nlatency_p50_ms=" << number(r.latency_ms.p50)
       << "\njitter_p99_ms=" << number(r.jitter_ms.p99) << "\ncpu_cores=" << number(r.mrfpd_cpu_cores)
       << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops
-      << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nloss_ratio="
+      << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nsilent_listeners=" << r.silent_listeners
+      << "\nonsets_missed=" << r.onsets_missed << "\nloss_ratio="
       << number(r.received + r.lost ? static_cast<double>(r.lost) / static_cast<double>(r.received + r.lost) : 0)
       << "\n";
 }
