@@ -52,7 +52,6 @@ class ReceiveBurst {
 
  private:
   friend class UdpSocketSet;
-  friend class DpdkBackend;
   static constexpr std::size_t kControlSize = 64;  // CMSG_SPACE(sizeof(timespec)) with room
   std::uint8_t* slot_buffer(std::size_t slot) { return buffers_.data() + slot * buffer_size_; }
 

@@ -1,0 +1,135 @@
+#include "dataplane/dpdk/dpdk_backend.h"
+
+#include <arpa/inet.h>
+#include <rte_ethdev.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace mrfp::dataplane {
+
+Result<std::unique_ptr<DpdkBackend>> DpdkBackend::create(std::shared_ptr<DpdkPort> port, std::uint16_t queue) {
+  if (!port) return Error{ErrorCode::InvalidArgument, "DpdkBackend: no port"};
+  Status claimed = port->claim_queue(queue);
+  if (!claimed) return claimed.error();
+  return std::unique_ptr<DpdkBackend>(new DpdkBackend(std::move(port), queue));
+}
+
+DpdkBackend::DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue)
+    : port_(std::move(port)),
+      addressing_(port_->addressing()),
+      port_id_(port_->port_id()),
+      queue_(queue),
+      packet_pool_(port_->packet_pool()),
+      header_pool_(port_->header_pool()),
+      clone_pool_(port_->clone_pool()),
+      chained_tx_(port_->chained_tx()),
+      verify_udp_checksum_(port_->config().verify_udp_checksum),
+      rx_checksum_offload_(port_->rx_checksum_offload()),
+      idle_sleep_us_(port_->config().idle_sleep_us),
+      index_by_port_(65536, kNoIndex),
+      neighbours_(port_->config().neighbour_capacity) {
+  locals_.reserve(1024);
+  free_indexes_.reserve(1024);
+}
+
+DpdkBackend::~DpdkBackend() {
+  release_held();
+  flush_tx();
+  // What the ring refused on the last flush is freed there; nothing else is held.
+  port_->release_queue(queue_);
+}
+
+Result<OpenedSocket> DpdkBackend::open_in_range(const std::string& local_address, PortAllocator& ports) {
+  std::optional<Endpoint> local = Endpoint::parse(local_address, 0);
+  if (!local) return Error{ErrorCode::InvalidArgument, "local address '" + local_address + "' is not an IP address"};
+  const sa_family_t family = local->address.ss_family;
+  const bool ours =
+      family == AF_INET
+          ? addressing_.has_ipv4 && std::memcmp(&reinterpret_cast<const sockaddr_in*>(&local->address)->sin_addr,
+                                                addressing_.ipv4.data(), 4) == 0
+          : addressing_.has_ipv6 && std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&local->address)->sin6_addr,
+                                                addressing_.ipv6.data(), 16) == 0;
+  if (!ours) {
+    return Error{ErrorCode::InvalidArgument, "local address '" + local_address + "' is not an address of DPDK port " +
+                                                 port_->name() + " (configure it as ipv4_address/ipv6_address)"};
+  }
+  Result<std::uint16_t> port = ports.allocate();
+  if (!port) return port.error();
+  const std::uint16_t number = port.value();
+  if (index_by_port_[number] != kNoIndex) {
+    // The allocator is shared by all workers and never hands a port out twice.
+    ports.release(number);
+    return Error{ErrorCode::Internal, "UDP port " + std::to_string(number) + " is already open on queue " +
+                                          std::to_string(queue_)};
+  }
+  std::uint32_t index;
+  if (!free_indexes_.empty()) {
+    index = free_indexes_.back();
+    free_indexes_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(locals_.size());
+    locals_.push_back({});
+  }
+  locals_[index] = LocalPort{number, family};
+  index_by_port_[number] = index;
+
+  OpenedSocket opened;
+  opened.index = index;
+  opened.local = *local;
+  if (family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&opened.local.address)->sin_port = htons(number);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&opened.local.address)->sin6_port = htons(number);
+  }
+  return opened;
+}
+
+Status DpdkBackend::close(std::uint32_t index, PortAllocator* ports) {
+  if (index >= locals_.size() || locals_[index].family == AF_UNSPEC) {
+    return Error{ErrorCode::NotFound, "local port index " + std::to_string(index) + " is not open"};
+  }
+  const std::uint16_t number = locals_[index].port;
+  index_by_port_[number] = kNoIndex;
+  locals_[index] = LocalPort{};
+  free_indexes_.push_back(index);
+  if (ports != nullptr) ports->release(number);
+  return ok_status();
+}
+
+bool DpdkBackend::is_on_link(const packet::Ipv4Address& address) const {
+  std::uint32_t ours, theirs;
+  std::memcpy(&ours, addressing_.ipv4.data(), 4);
+  std::memcpy(&theirs, address.data(), 4);
+  return ((ntohl(ours) ^ ntohl(theirs)) & addressing_.ipv4_netmask) == 0;
+}
+
+void DpdkBackend::learn(const sockaddr_storage& source, const packet::MacAddress& mac) {
+  if (source.ss_family == AF_INET) {
+    packet::Ipv4Address ip;
+    std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in*>(&source)->sin_addr, 4);
+    // An off-link sender's frames carry the router's MAC: learn it only when there is no
+    // configured way off the link (then "reply the way it came" is the only route we know).
+    if (is_on_link(ip) || (!addressing_.has_gateway && !addressing_.gateway_mac)) {
+      neighbours_.learn(neighbour_key(ip), mac);
+    }
+  } else if (source.ss_family == AF_INET6) {
+    packet::Ipv6Address ip;
+    std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in6*>(&source)->sin6_addr, 16);
+    neighbours_.learn(ip, mac);
+  }
+}
+
+void DpdkBackend::add_neighbour(const sockaddr_storage& address, const packet::MacAddress& mac) {
+  if (address.ss_family == AF_INET) {
+    packet::Ipv4Address ip;
+    std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, 4);
+    neighbours_.learn(neighbour_key(ip), mac);
+  } else if (address.ss_family == AF_INET6) {
+    packet::Ipv6Address ip;
+    std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr, 16);
+    neighbours_.learn(ip, mac);
+  }
+}
+
+}  // namespace mrfp::dataplane

@@ -1,0 +1,126 @@
+// One DPDK ethdev port shared by the workers: configured with one RX/TX queue
+// pair per worker, mbuf pools on the port's NUMA socket, started, and the
+// mixer's media addresses on it. Each worker's DpdkBackend takes one queue pair.
+// Setup fails loudly: every error names the device, queue or pool and what
+// DPDK said.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet/addresses.h"
+#include "dataplane/result.h"
+
+namespace mrfp::dataplane {
+
+class PacketBackend;
+
+// How send_to_many builds each destination's frame.
+enum class ReplicationMode {
+  Auto,     // Chained when the PMD takes multi-segment frames, else Copied
+  Chained,  // a header mbuf chained to an indirect clone of the one payload mbuf
+  Copied,   // headers and payload copied into one mbuf per destination
+};
+
+struct DpdkPortConfig {
+  // The ethdev by name ("net_ring0", "net_tap0", "0000:03:00.0"); empty: port_id.
+  std::string device;
+  std::uint16_t port_id = 0;
+  unsigned queues = 1;  // RX/TX queue pairs: one per worker
+  std::uint16_t rx_descriptors = 1024;
+  std::uint16_t tx_descriptors = 1024;
+  // Packet mbufs per queue pair (the RX ring, frames held by the worker between
+  // bursts, replicated payloads); header and clone mbufs are sized alike.
+  std::uint32_t mbufs_per_queue = 4096;
+
+  std::string ipv4_address;           // the mixer's media address on this port
+  std::uint8_t ipv4_prefix_length = 24;
+  std::string ipv4_gateway;           // next hop for off-link destinations (resolved by ARP); optional
+  std::optional<packet::MacAddress> gateway_mac;  // static MAC for off-link destinations; optional
+  std::string ipv6_address;           // optional; on-link destinations only
+  std::optional<std::uint16_t> vlan_id;  // 802.1Q tag on every frame; absent: untagged
+  std::optional<packet::MacAddress> mac;  // set the port's MAC; absent: the device's own
+
+  ReplicationMode replication = ReplicationMode::Auto;
+  // When a poll finds nothing and the worker would wait (timeout_ms > 0), sleep
+  // this long: 0 is pure polling (a dedicated core, lowest latency); the default
+  // bounds the added latency to 100 µs and leaves a shared core usable.
+  std::uint32_t idle_sleep_us = 100;
+  bool verify_udp_checksum = true;  // in software unless the NIC says it checked
+  std::size_t neighbour_capacity = 4096;
+};
+
+// The parsed, validated addressing every backend of the port uses.
+struct PortAddressing {
+  packet::MacAddress mac{};
+  bool has_ipv4 = false;
+  packet::Ipv4Address ipv4{};
+  std::uint32_t ipv4_netmask = 0;  // host order
+  bool has_gateway = false;
+  packet::Ipv4Address gateway{};
+  std::optional<packet::MacAddress> gateway_mac;
+  bool has_ipv6 = false;
+  packet::Ipv6Address ipv6{};
+  std::optional<std::uint16_t> vlan_id;
+};
+
+class DpdkPort {
+ public:
+  // EAL must be up (init_eal). Configures and starts the port.
+  static Result<std::shared_ptr<DpdkPort>> open(const DpdkPortConfig& config);
+  ~DpdkPort();
+  DpdkPort(const DpdkPort&) = delete;
+  DpdkPort& operator=(const DpdkPort&) = delete;
+
+  std::uint16_t port_id() const { return port_id_; }
+  const std::string& name() const { return name_; }
+  unsigned queues() const { return config_.queues; }
+  int socket() const { return socket_; }
+  const DpdkPortConfig& config() const { return config_; }
+  const PortAddressing& addressing() const { return addressing_; }
+  bool chained_tx() const { return chained_tx_; }
+  bool rx_checksum_offload() const { return rx_checksum_offload_; }
+  rte_mempool* packet_pool() const { return packet_pool_; }  // RX and payloads
+  rte_mempool* header_pool() const { return header_pool_; }  // per-destination headers
+  rte_mempool* clone_pool() const { return clone_pool_; }    // indirect mbufs, no data room
+
+  // Hands out queue pair `queue` once; FailedPrecondition when already taken.
+  Status claim_queue(std::uint16_t queue);
+  void release_queue(std::uint16_t queue);
+
+ private:
+  explicit DpdkPort(const DpdkPortConfig& config) : config_(config) {}
+  Status configure();
+
+  DpdkPortConfig config_;
+  std::uint16_t port_id_ = 0;
+  std::string name_;
+  int socket_ = 0;
+  PortAddressing addressing_;
+  bool chained_tx_ = false;
+  bool rx_checksum_offload_ = false;
+  bool started_ = false;
+  rte_mempool* packet_pool_ = nullptr;
+  rte_mempool* header_pool_ = nullptr;
+  rte_mempool* clone_pool_ = nullptr;
+  std::unique_ptr<std::atomic<bool>[]> queue_taken_;
+};
+
+// What DataplaneOptions::backend_factory wants: worker i gets queue pair i of port.
+// The factory throws std::runtime_error (naming the queue) if the backend cannot be made.
+std::function<std::unique_ptr<PacketBackend>(unsigned worker)> dpdk_backend_factory(
+    std::shared_ptr<DpdkPort> port);
+
+// The whole start-up for `mrfpd --dpdk -- <EAL args>`: init_eal(eal_args), open the
+// port with config.queues = workers, and the factory above.
+Result<std::function<std::unique_ptr<PacketBackend>(unsigned worker)>> make_dpdk_backend_factory(
+    const std::vector<std::string>& eal_args, DpdkPortConfig config, unsigned workers);
+
+}  // namespace mrfp::dataplane
