@@ -1,4 +1,5 @@
-// ns per packet through the DPDK cryptodev engine next to the IPsec-MB engine,
+// ns per packet through the DPDK cryptodev engine (queue pair and CPU crypto
+// paths) next to the IPsec-MB engine,
 // in the same run: engine.run() over a burst of prepared jobs (the engine
 // alone), and SrtpSession::protect() over a burst (the protocol layer on top),
 // for AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM, 160-byte payloads,
@@ -32,12 +33,14 @@ constexpr std::size_t kHeader = 12;
 constexpr std::size_t kRoom = 64;
 std::uint8_t g_cryptodev_id = 0;
 
-enum class EngineKind { Cryptodev, IpsecMb };
+enum class EngineKind { CryptodevQueuePair, CryptodevCpuCrypto, IpsecMb };
 
 std::unique_ptr<CryptoEngine> make_engine(EngineKind kind) {
   if (kind == EngineKind::IpsecMb) return std::make_unique<IpsecMbEngine>();
+  CryptodevEngineOptions options;
+  options.path = kind == EngineKind::CryptodevQueuePair ? CryptodevPath::QueuePair : CryptodevPath::CpuCrypto;
   std::string error;
-  auto engine = CryptodevEngine::create(g_cryptodev_id, 0, {}, error);
+  auto engine = CryptodevEngine::create(g_cryptodev_id, 0, options, error);
   if (!engine) std::fprintf(stderr, "cryptodev engine: %s\n", error.c_str());
   return engine;
 }
@@ -75,7 +78,7 @@ void set_counters(benchmark::State& state, std::size_t burst) {
 void engine_protect(benchmark::State& state, EngineKind kind, Suite suite) {
   const auto burst = static_cast<std::size_t>(state.range(0));
   std::mt19937 random(1);
-  auto kdf = make_engine(EngineKind::Cryptodev);
+  auto kdf = make_engine(EngineKind::CryptodevCpuCrypto);
   auto engine = make_engine(kind);
   if (!kdf || !engine) {
     state.SkipWithError("engine creation failed");
@@ -152,7 +155,9 @@ void register_all() {
     EngineKind kind;
   };
   for (Suite suite : {Suite::AesCm128HmacSha1_80, Suite::AeadAes128Gcm}) {
-    for (const Named engine : {Named{"cryptodev", EngineKind::Cryptodev}, Named{"ipsec_mb", EngineKind::IpsecMb}}) {
+    for (const Named engine : {Named{"cryptodev_qp", EngineKind::CryptodevQueuePair},
+                               Named{"cryptodev_cpu", EngineKind::CryptodevCpuCrypto},
+                               Named{"ipsec_mb", EngineKind::IpsecMb}}) {
       const std::string suite_name(name(suite));
       benchmark::RegisterBenchmark(("engine/" + suite_name + "/" + engine.name).c_str(),
                                    [kind = engine.kind, suite](benchmark::State& state) {

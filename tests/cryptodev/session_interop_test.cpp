@@ -36,11 +36,13 @@ std::string session_case_name(const ::testing::TestParamInfo<SessionCase>& info)
   return text + (info.param.path == CryptodevPath::QueuePair ? "_queue_pair" : "_cpu_crypto");
 }
 
-// The same cases through the queue pair and through CPU crypto.
+// The cases through the queue pair, and through CPU crypto those without an
+// MKI (the MKI is the protocol layer's business: the engine sees the same jobs).
 std::vector<SessionCase> on_both_paths(std::initializer_list<SessionCase> cases) {
   std::vector<SessionCase> result;
   for (CryptodevPath path : {CryptodevPath::QueuePair, CryptodevPath::CpuCrypto}) {
     for (SessionCase one : cases) {
+      if (path == CryptodevPath::CpuCrypto && one.mki_len != 0) continue;
       one.path = path;
       result.push_back(one);
     }
