@@ -29,7 +29,6 @@ struct alignas(64) IpsecMbKeyState final : EngineKeyState {
   gcm_key_data gcm_keys{};
   IMB_KEY_SIZE_BYTES key_size = IMB_KEY_128_BYTES;
   bool aead = false;
-
 };
 
 // HMAC ipad/opad states (RFC 2104): SHA1 of one 64-byte block (key XOR pad).

@@ -248,8 +248,10 @@ TEST_P(EverySuite, RekeyWithMki) {
     ASSERT_EQ(link.protect(sent.back()), PacketStatus::Ok);
   }
   EXPECT_EQ(link.sender.stream_info(0xabc)->first_sequence_under_sending_key, std::uint16_t{65530 + 10 - 65536});
-  EXPECT_EQ(sent[9].bytes[sent[9].length - params(GetParam()).srtp_tag_len - 1 + (params(GetParam()).aead ? 16 : 0)],
-            1);
+  // The 1-byte MKI: before the tag (HMAC) or last (AEAD, tag first).
+  const std::size_t mki_at = params(GetParam()).aead ? sent[9].length - 1 : sent[9].length - params(GetParam()).srtp_tag_len - 1;
+  EXPECT_EQ(sent[9].bytes[mki_at], 1) << "old key up to the switch";
+  EXPECT_EQ(sent[10].bytes[mki_at], 2) << "new key from the switch on";
   std::vector<PacketView> views;
   std::vector<Buffer> received = sent;
   std::swap(received[9], received[12]);  // an old-key packet after new-key ones
