@@ -93,12 +93,20 @@ MixerCounters mixer_counters(const mp::v1::GetStatsResponse& stats, const std::s
   return total;
 }
 
-// Creates the conferences and participants; fills the group keys and, per
-// participant, the mixer port it must send to.
-void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port, std::vector<srtp::MasterKey>& group_keys,
-            std::vector<std::uint32_t>& conference_ids, std::vector<sockaddr_in>& destinations) {
+std::vector<srtp::MasterKey> make_group_keys(const LoadOptions& options) {
+  std::vector<srtp::MasterKey> keys;
+  for (std::uint32_t c = 0; c < options.conferences; ++c) {
+    keys.push_back(sim::make_key(options.suite, options.seed * 1'000'003 + c));
+  }
+  return keys;
+}
+
+// Creates the conferences and participants; fills, per participant, the mixer
+// port it must send to.
+void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
+            const std::vector<srtp::MasterKey>& group_keys, std::vector<std::uint32_t>& conference_ids,
+            std::vector<sockaddr_in>& destinations) {
   const LoadOptions& options = plan.options();
-  group_keys.resize(options.conferences);
   conference_ids.resize(options.conferences);
   destinations.resize(plan.participant_count());
   std::atomic<std::uint32_t> next_conference{0};
@@ -109,7 +117,6 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port, std:
   auto set_up_conferences = [&] {
     try {
       for (std::uint32_t c; (c = next_conference.fetch_add(1)) < options.conferences;) {
-        group_keys[c] = sim::make_key(options.suite, options.seed * 1'000'003 + c);
         mp::v1::CreateConferenceRequest create;
         create.add_codecs(to_proto(options.codec));
         create.set_frame_ms(options.frame_ms);
@@ -350,29 +357,32 @@ LoadResult run_load(const LoadOptions& options) {
   if (!client.wait_until_serving(10)) throw std::runtime_error("mrfpd at " + options.server + " does not answer Health");
   SharedUdpSocket socket;
 
+  // Packets first: a conference's clock runs from its creation, and a long
+  // precomputation on every core would starve mrfpd's ticks before the run.
   auto phase = std::chrono::steady_clock::now();
-  std::vector<srtp::MasterKey> group_keys;
-  std::vector<std::uint32_t> conference_ids;
-  std::vector<sockaddr_in> destinations;
-  set_up(client, plan, socket.port(), group_keys, conference_ids, destinations);
-  const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
-  result.setup_s = seconds_since(phase);
-
-  phase = std::chrono::steady_clock::now();
+  const std::vector<srtp::MasterKey> group_keys = make_group_keys(options);
   const std::vector<PacketTrack> tracks = precompute(plan, group_keys);
   std::vector<Onset> onsets;
   const std::vector<ScheduledSend> schedule = make_schedule(plan, onsets);
   std::vector<std::int64_t> onset_sent_ns(onsets.size(), 0);
   result.precompute_s = seconds_since(phase);
 
+  phase = std::chrono::steady_clock::now();
+  std::vector<std::uint32_t> conference_ids;
+  std::vector<sockaddr_in> destinations;
+  set_up(client, plan, socket.port(), group_keys, conference_ids, destinations);
+  const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
+  result.setup_s = seconds_since(phase);
+
   ListenerMonitor monitor(plan, socket.fd(), group_keys);
   PacedSender sender(socket.fd(), destinations);
   std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
   std::thread receiver([&] { monitor.run(stop_receiving); });
-  const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   // Counted over the run only: the set-up and the precomputation are not load.
   const MixerCounters before = mixer_counters(client.stats(), ours);
   const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
+  // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
+  const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
   SenderTotals sent;
   std::thread sending([&] {
