@@ -255,10 +255,14 @@ class ConferenceMixer {
     std::uint32_t listener_count = 0;
   };
 
-  struct Participant {
-    bool in_use = false;
+  // Hot fields first: the per-tick walks over thousands of participants read
+  // the first cache line (routing) and the second (this tick's frame) only.
+  struct alignas(64) Participant {
+    JitterBuffer* jitter = nullptr;  // chains[codec]->jitter, cached: fewer dependent loads
+    ReceiveChain* chain = nullptr;   // chains[codec]
     std::uint32_t generation = 0;
     std::uint32_t live_index = 0;  // position in live_slots_
+    bool in_use = false;
     Codec codec = Codec::Pcmu;
     std::uint8_t payload_type = 0;
     std::uint8_t group = 0;
@@ -266,9 +270,7 @@ class ConferenceMixer {
     bool muted = false;
     bool deaf = false;
     bool on_hold = false;
-    // This tick.
-    PlayoutFrame frame{};
-    std::uint8_t level = SpeakerSelection::kSilenceDbov;
+    std::uint8_t level = SpeakerSelection::kSilenceDbov;  // this tick's
     bool decoded_this_tick = false;
     bool decoded_last_tick = false;
     bool has_pcm = false;  // pcm holds this tick's audio (else it is silence)
@@ -278,10 +280,10 @@ class ConferenceMixer {
     // Mix-minus stream state.
     std::int32_t encoder_index = -1;  // into encoder_pool_[codec], -1 = none bound
     std::uint32_t mix_minus_frame_index = 0;
+    // This tick's frame from the jitter buffer.
+    PlayoutFrame frame{};
+    // Cold.
     std::uint64_t decodes = 0;
-    // chains[codec] and its jitter buffer, cached: fewer dependent loads per tick.
-    ReceiveChain* chain = nullptr;
-    JitterBuffer* jitter = nullptr;
     std::array<std::unique_ptr<ReceiveChain>, 3> chains;  // by Codec
   };
 
