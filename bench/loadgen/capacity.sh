@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Capacity runner: for each codec and mix policy, raises the number of
+# participants N (conferences of --size, default 10) until a run fails (a
+# listener loses a packet, a mixer tick overruns (GetStats tick_overruns),
+# the p99 mixer-added latency passes --latency-bound-ms, or a listener hears
+# the wrong tones), then bisects; reports the highest N that held for a whole
+# run. Each step gets a fresh mrfpd (socket backend, loopback, free port
+# range); mrfpd's CPU comes from /proc/<pid>/stat. Writes capacity.json,
+# steps.tsv and one PNG per codec (mrfpd CPU and loss against N, both
+# policies on one plot) into --out.
+#
+#   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
+#       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
+#       [--latency-bound-ms 200]
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build="$repo/build"
+out=
+duration=60
+codecs="pcmu opus"
+policies="shared every"
+size=10
+start=20
+max=5000
+workers=1
+latency_bound=200
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --codecs) codecs=$2; shift 2 ;;
+    --policies) policies=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --start) start=$2; shift 2 ;;
+    --max) max=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --latency-bound-ms) latency_bound=$2; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+out=${out:-$build/capacity}
+mrfpd="$build/control/mrfpd"
+loadgen="$build/bench/loadgen/mrfp-loadgen"
+for binary in "$mrfpd" "$loadgen"; do
+  [ -x "$binary" ] || { echo "capacity: $binary not built (cmake --build $build --target mrfpd mrfp-loadgen)" >&2; exit 1; }
+done
+mkdir -p "$out"
+steps="$out/steps.tsv"
+printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\n' > "$steps"
+
+mrfpd_pid=
+stop_mrfpd() {
+  if [ -n "$mrfpd_pid" ] && kill -0 "$mrfpd_pid" 2>/dev/null; then
+    kill -TERM "$mrfpd_pid" 2>/dev/null || true
+    wait "$mrfpd_pid" 2>/dev/null || true
+  fi
+  mrfpd_pid=
+}
+trap stop_mrfpd EXIT INT TERM
+
+# A block of `count` UDP ports nobody uses, in 20000-59999.
+free_port_block() {
+  local count=$1 candidate
+  for _ in $(seq 100); do
+    candidate=$((20000 + RANDOM % (40000 - count)))
+    if ! ss -Huan | awk -v lo="$candidate" -v hi=$((candidate + count - 1)) \
+        '{n=split($4,a,":"); p=a[n]+0; if (p>=lo && p<=hi) found=1} END {exit !found}'; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+kv() { sed -n "s/^$2=//p" "$1"; }
+
+# One step: a fresh mrfpd, one load run; prints "passed" or "failed".
+run_step() {
+  local codec=$1 policy=$2 n=$3
+  local name="$codec-$policy-$n" first control_port log
+  local conferences=$(( (n + size - 1) / size ))
+  first=$(free_port_block $((conferences * size + 16))) || { echo "capacity: no free UDP port block" >&2; exit 1; }
+  log="$out/$name.mrfpd.log"
+  "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" \
+    --port-range "$first-$((first + conferences * size + 15))" --log-level warn > "$log" 2>&1 &
+  mrfpd_pid=$!
+  # With --log-level warn the ready line is not printed: find the control port from ss instead.
+  control_port=
+  for _ in $(seq 100); do
+    control_port=$(ss -Htlnp | awk -v pid="pid=$mrfpd_pid," 'index($0, pid) {n=split($4,a,":"); print a[n]; exit}')
+    [ -n "$control_port" ] && break
+    kill -0 "$mrfpd_pid" 2>/dev/null || { cat "$log" >&2; echo "capacity: mrfpd exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$control_port" ] || { echo "capacity: mrfpd did not listen" >&2; exit 1; }
+  "$loadgen" --server "127.0.0.1:$control_port" --conferences "$conferences" --size "$size" --codec "$codec" \
+    --policy "$policy" --duration "$duration" --latency-bound-ms "$latency_bound" --mrfpd-pid "$mrfpd_pid" \
+    --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 || true
+  stop_mrfpd
+  local passed=0
+  if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); fi
+  local participants=$((conferences * size))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
+    "$(kv "$out/$name.kv" loss_ratio)" "$(kv "$out/$name.kv" cpu_cores)" "$(kv "$out/$name.kv" latency_p99_ms)" \
+    "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" >> "$steps"
+  echo "  N=$participants: $([ "$passed" = 1 ] && echo held || echo failed)" \
+    "(loss $(kv "$out/$name.kv" loss_ratio), CPU $(kv "$out/$name.kv" cpu_cores) cores," \
+    "latency p99 $(kv "$out/$name.kv" latency_p99_ms) ms, overruns $(kv "$out/$name.kv" tick_overruns))" >&2
+  [ "$passed" = 1 ] && echo passed || echo failed
+}
+
+round_to_size() { echo $(( ($1 + size - 1) / size * size )); }
+
+results=()
+for codec in $codecs; do
+  for policy in $policies; do
+    echo "capacity: $codec, $policy, ${duration} s per step" >&2
+    held=0
+    failed_at=
+    n=$(round_to_size "$start")
+    while [ "$n" -le "$max" ]; do
+      if [ "$(run_step "$codec" "$policy" "$n")" = passed ]; then held=$n; n=$((n * 2)); else failed_at=$n; break; fi
+    done
+    # Bisect down to a tenth of what held (at least one conference).
+    while [ -n "$failed_at" ]; do
+      resolution=$(( held / 10 > size ? held / 10 : size ))
+      [ $((failed_at - held)) -le "$resolution" ] && break
+      mid=$(round_to_size $(( (held + failed_at) / 2 )))
+      { [ "$mid" -le "$held" ] || [ "$mid" -ge "$failed_at" ]; } && break
+      if [ "$(run_step "$codec" "$policy" "$mid")" = passed ]; then held=$mid; else failed_at=$mid; fi
+    done
+    cpu=$(awk -F'\t' -v c="$codec" -v p="$policy" -v n="$held" '$1==c && $2==p && $3==n && $4==1 {print $6}' "$steps" | tail -1)
+    cpu=${cpu:-0}
+    per_core=$(awk -v n="$held" -v c="$cpu" 'BEGIN {printf "%.0f", (c > 0 ? n / c : 0)}')
+    echo "capacity: $codec $policy: highest N that held: $held (mrfpd CPU $cpu cores, $per_core participants per core); first failure: ${failed_at:-none up to $max}" >&2
+    results+=("{\"codec\":\"$codec\",\"policy\":\"$policy\",\"highest_held\":$held,\"first_failed\":${failed_at:-null},\"cpu_cores_at_highest\":$cpu,\"participants_per_core\":$per_core}")
+  done
+done
+
+# JSON: the verdicts and every step.
+{
+  echo "{\"duration_s\":$duration,\"conference_size\":$size,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
+  echo "\"machine\":{\"cores\":$(nproc),\"load_average_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
+  echo "\"results\":[$(IFS=,; echo "${results[*]}")],"
+  echo "\"steps\":["
+  awk -F'\t' 'NR > 1 {printf "%s{\"codec\":\"%s\",\"policy\":\"%s\",\"participants\":%s,\"passed\":%s,\"loss_ratio\":%s,\"cpu_cores\":%s,\"latency_p99_ms\":%s,\"tick_overruns\":%s,\"receive_socket_drops\":%s}\n", (NR > 2 ? "," : ""), $1, $2, $3, ($4 == 1 ? "true" : "false"), ($5 == "" ? "null" : $5), ($6 == "" ? "null" : $6), ($7 == "" ? "null" : $7), ($8 == "" ? "null" : $8), ($9 == "" ? "null" : $9)}' "$steps"
+  echo "]}"
+} > "$out/capacity.json"
+
+# One plot per codec: mrfpd CPU (% of one core, left) and loss (%, right) against N, both policies.
+if command -v gnuplot > /dev/null; then
+  for codec in $codecs; do
+    plot_lines=()
+    for policy in $policies; do
+      data="$out/plot-$codec-$policy.dat"
+      awk -F'\t' -v c="$codec" -v p="$policy" '$1==c && $2==p && $6 != "" {print $3, $6 * 100, $5 * 100}' "$steps" | sort -n > "$data"
+      [ -s "$data" ] || continue
+      plot_lines+=("'$data' using 1:2 axes x1y1 with linespoints title 'CPU $policy'")
+      plot_lines+=("'$data' using 1:3 axes x1y2 with linespoints dashtype 2 title 'loss $policy'")
+    done
+    [ ${#plot_lines[@]} -gt 0 ] || continue
+    gnuplot <<PLOT
+set terminal pngcairo size 1000,600 noenhanced
+set output '$out/capacity-$codec.png'
+set title 'mrfpd capacity, $codec, conferences of $size, ${duration} s per step, $workers worker(s)'
+set xlabel 'participants (N)'
+set ylabel 'mrfpd CPU (% of one core)'
+set y2label 'listener packet loss (%)'
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:1<*]
+set key top left
+set grid
+plot $(IFS=,; echo "${plot_lines[*]}")
+PLOT
+  done
+fi
+echo "capacity: $out/capacity.json, $steps, $(ls "$out"/capacity-*.png 2>/dev/null | tr '\n' ' ')" >&2
