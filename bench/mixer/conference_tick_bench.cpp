@@ -44,6 +44,7 @@ struct Scenario {
   std::uint32_t max_speakers;  // K; this many participants talk
   bool extension;              // levels from RFC 6464 (else measured after decoding)
   std::uint32_t mix_rate_hz;   // 0: the conference's default (48 kHz with Opus)
+  bool silent_send = true;     // non-talkers send silence; false: they are recvonly
 };
 
 // Encoded traffic, made once per codec and shared by every scenario.
@@ -96,7 +97,11 @@ class Conference {
     config.jitter_max_depth_frames = 4;
     mixer_ = ConferenceMixer::create(config);
     const std::uint8_t pt = s.codec == Codec::Opus ? 111 : s.codec == Codec::Pcma ? 8 : 0;
-    for (std::uint32_t i = 0; i < s.participants; ++i) handles_.push_back(mixer_->add_participant({s.codec, pt}).handle);
+    const std::uint32_t talkers = std::max(s.max_speakers, 1u);
+    for (std::uint32_t i = 0; i < s.participants; ++i) {
+      const Direction direction = i < talkers || s.silent_send ? Direction::SendRecv : Direction::RecvOnly;
+      handles_.push_back(mixer_->add_participant({s.codec, pt, direction}).handle);
+    }
     ts_step_ = static_cast<std::uint32_t>(samples_per_frame(rtp_clock_rate(s.codec), kFrameMs));
   }
 
@@ -108,6 +113,7 @@ class Conference {
       p.timestamp = timestamp_;
       p.arrival_time_us = now_us_;
       const bool talking = i < talkers;
+      if (!talking && !scenario_.silent_send) break;  // recvonly listeners send nothing
       p.payload = talking ? std::span<const std::uint8_t>(traffic_.talkers[i][frame_ % kTalkFrames]) : traffic_.silence;
       if (scenario_.extension) p.audio_level = AudioLevel{talking ? traffic_.talk_level : std::uint8_t{127}, talking};
       mixer_->push(handles_[i], p);
@@ -203,6 +209,31 @@ BENCHMARK(BM_ConferenceTick)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
+// A webinar: K talkers, everybody else recvonly (no packets, empty jitter
+// buffers). Shows the mixer's own per-listener cost without the jitter
+// buffers' per-packet work. SharedStreams only; not in the summary.
+void BM_WebinarTick(benchmark::State& state) {
+  Scenario s{static_cast<Codec>(state.range(0)), Policy::SharedStreams, static_cast<std::uint32_t>(state.range(1)),
+             3, true, 0, false};
+  Conference conference(s);
+  for (int i = 0; i < 10; ++i) {
+    conference.push_all();
+    conference.tick();
+  }
+  for (auto _ : state) {
+    conference.push_all();
+    const double start = thread_cpu_seconds();
+    benchmark::DoNotOptimize(conference.tick());
+    state.SetIterationTime(thread_cpu_seconds() - start);
+  }
+  state.SetLabel(std::string(name(s.codec)) + " shared, listeners recvonly");
+}
+BENCHMARK(BM_WebinarTick)
+    ->ArgNames({"codec", "participants"})
+    ->ArgsProduct({{static_cast<std::int64_t>(Codec::Pcmu), static_cast<std::int64_t>(Codec::Opus)}, {1000, 10000}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+
 // Collects each run's time per tick for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
@@ -213,6 +244,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      if (run.run_name.function_name != "BM_ConferenceTick") continue;
       // run_name.args reads "codec:X/policy:Y/participants:N/K:K/ext:E/mix_khz:R".
       std::array<std::int64_t, 6> args{};
       const std::string& args_text = run.run_name.args;
