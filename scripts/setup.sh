@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libbenchmark-dev libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libcivetweb-dev
-  gnuplot-nox openssl iproute2
+  libssl-dev gnuplot-nox openssl iproute2
 )
 
 missing=()
