@@ -28,8 +28,8 @@ constexpr std::uint16_t kOpPrivateSize = 16 + sizeof(std::uint32_t);
 
 constexpr std::uint16_t kAesCmIvLen = 16;   // the full RFC 3711 §4.1.1 counter block
 constexpr std::uint16_t kGcmIvLen = 12;     // RFC 7714 §8.1
-constexpr std::uint16_t kGcmTagLen = 16;    // RFC 7714 §5.2.1
-constexpr std::uint32_t kDefaultAadLen = 12;  // RTP header without CSRC/extension; SRTCP (§17)
+constexpr std::uint16_t kGcmTagLen = 16;    // AEAD_AES_*_GCM: RFC 5116 §5.1, RFC 7714 §14.2
+constexpr std::uint32_t kDefaultAadLen = 12;  // RTP header alone (RFC 7714 §8.2); SRTCP header + E||index (§9)
 // Distinct GCM AAD (RTP header) lengths per key: CSRC counts times extension
 // sizes seen in practice stay well below this.
 constexpr std::size_t kMaxAadVariants = 64;
@@ -336,7 +336,7 @@ void CryptodevEngine::release(EngineKeyState* state) {
   auto* key_state = static_cast<KeyState*>(state);
   if (key_state == nullptr) return;
   for (std::size_t i = 0; i < key_state->session_count; ++i) {
-    // The PMD zeroises its private session data on free (cryptodev sym_session_clear).
+    // Freeing has the PMD clear its private session data (its sym_session_clear op).
     rte_cryptodev_sym_session_free(dev_id_, key_state->sessions[i].encrypt);
     rte_cryptodev_sym_session_free(dev_id_, key_state->sessions[i].decrypt);
   }
@@ -401,7 +401,7 @@ std::uint32_t CryptodevEngine::plan_chunk(std::span<CryptoJob> jobs) {
     if (span_end > UINT16_MAX || (aead && job.aad_length > 0 && job.aad == nullptr)) continue;
     // GCM unprotect: the device verifies the tag it finds right after the
     // ciphertext. When the AAD covers those bytes (SRTCP with E = 0, RFC 7714
-    // §9.2, where the layer moves E||index over the tag) the tag is not there:
+    // §9, where the layer moves E||index over the tag) the tag is not there:
     // an engine error rather than a wrong verdict.
     if (aead && job.direction == CryptoDirection::Decrypt && job.aad == job.packet &&
         job.aad_length > cipher_end) {

@@ -28,11 +28,11 @@
 //     use from the preallocated session pool, never from the heap).
 //   - GCM unprotect: cryptodev verifies the AEAD tag itself and never returns
 //     the computed one. The engine points the device at the received tag, which
-//     RFC 7714 §8.1 / §9.1 (SRTP) and §17 (SRTCP) place right after the
+//     RFC 7714 §8 (SRTP) and §9 (SRTCP) place right after the
 //     ciphertext: on success computed_tag = received tag, on
 //     RTE_CRYPTO_OP_STATUS_AUTH_FAILED computed_tag = received tag with every
 //     bit flipped, so the layer's comparison fails exactly when the device's did.
-//     Unencrypted GCM SRTCP (E = 0, RFC 7714 §9.2) has no tag there once the
+//     Unencrypted GCM SRTCP (E = 0, RFC 7714 §9) has no tag there once the
 //     layer has laid out its AAD: such jobs fail (engine_failed) until the seam
 //     carries a pointer to the received tag.
 //   - An HMAC over zero bytes is refused (engine_failed): on the ipsec_mb PMD

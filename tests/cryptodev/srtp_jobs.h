@@ -171,7 +171,7 @@ inline PendingPacket rtcp_job(const SessionKeys& keys, std::vector<std::uint8_t>
   const std::size_t tag_len = keys.tag_len;
   std::size_t encrypted_end = length;
   if (direction == CryptoDirection::Decrypt) {
-    // [header][encrypted][tag][E||index] for GCM (RFC 7714 §17), [header][encrypted][E||index][tag] for AES-CM.
+    // [header][encrypted][tag][E||index] for GCM (RFC 7714 §9), [header][encrypted][E||index][tag] for AES-CM.
     encrypted_end = keys.aead() ? length - 4 - tag_len : length - tag_len - 4;
     pending.srtcp_word = get_be32(packet + (keys.aead() ? length - 4 : length - tag_len - 4));
     srtcp_index = pending.srtcp_word & 0x7fffffffu;
