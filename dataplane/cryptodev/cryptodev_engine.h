@@ -43,6 +43,12 @@
 // (rte_pktmbuf_attach_extbuf) and ops come from an op pool in bulk; with CPU
 // crypto the packets are handed over as plain buffers. No allocation in run()
 // (a GCM session for a new AAD length comes from the preallocated pool).
+// Addresses go to the device as IOVAs: with EAL in IOVA-as-VA mode any buffer
+// works; in PA mode (some hardware) the packets and jobs must live in DPDK
+// memory, as mbuf data does.
+// run() returns when the device has handed back every op of the burst; a
+// device that never completes an op would keep the lcore polling (a hardware
+// fault the dataplane's watchdog, not the engine, must catch).
 #pragma once
 
 #include <cstdint>
