@@ -18,8 +18,7 @@ ControlServer::ControlServer(std::unique_ptr<MpService> service, std::unique_ptr
 ControlServer::~ControlServer() { shutdown(); }
 
 void ControlServer::shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
+  if (shut_down_.exchange(true)) return;
   service_->end_streams();
   // After the deadline, calls still running are cancelled.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

@@ -6,6 +6,7 @@
 //   server.value()->shutdown();
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,7 +40,8 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   int port() const { return port_; }
-  // Ends event streams, lets running calls finish (at most ~1 s), stops listening. Idempotent.
+  // Ends event streams, lets running calls finish (at most ~1 s), stops listening.
+  // Idempotent; safe from any thread (a signal thread, the destructor).
   void shutdown();
   // Blocks until shutdown() is called from another thread.
   void wait();
@@ -48,7 +50,7 @@ class ControlServer {
   std::unique_ptr<MpService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 // True for 127.0.0.0/8, [::1] and localhost listen addresses.

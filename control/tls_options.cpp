@@ -2,6 +2,8 @@
 
 #include <grpcpp/security/server_credentials.h>
 
+#include <string.h>  // explicit_bzero
+
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +22,11 @@ dataplane::Result<std::string> read_pem(const std::string& path, const char* rol
     return dataplane::Error{dataplane::ErrorCode::InvalidArgument, std::string(role) + ": " + path + " is not PEM"};
   }
   return text.str();
+}
+
+void wipe(std::string& secret) {
+  explicit_bzero(secret.data(), secret.size());
+  secret.clear();
 }
 
 struct PemSet {
@@ -44,7 +51,11 @@ dataplane::Result<std::shared_ptr<grpc::ServerCredentials>> mutual_tls_server_cr
   grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = pems->peer_ca;
   options.pem_key_cert_pairs.push_back({pems->private_key, pems->certificate});
-  return grpc::SslServerCredentials(options);
+  auto credentials = grpc::SslServerCredentials(options);
+  // gRPC keeps its own copy; ours of the private key need not linger.
+  wipe(options.pem_key_cert_pairs.front().private_key);
+  wipe(pems->private_key);
+  return credentials;
 }
 
 dataplane::Result<std::shared_ptr<grpc::ChannelCredentials>> mutual_tls_channel_credentials(const TlsFiles& files) {
@@ -54,7 +65,10 @@ dataplane::Result<std::shared_ptr<grpc::ChannelCredentials>> mutual_tls_channel_
   options.pem_root_certs = pems->peer_ca;
   options.pem_private_key = pems->private_key;
   options.pem_cert_chain = pems->certificate;
-  return grpc::SslCredentials(options);
+  auto credentials = grpc::SslCredentials(options);
+  wipe(options.pem_private_key);
+  wipe(pems->private_key);
+  return credentials;
 }
 
 }  // namespace mrfp::control
