@@ -109,6 +109,14 @@ TEST_F(MutualTlsTest, PlaintextClientIsRefused) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 }
 
+TEST_F(MutualTlsTest, MrfpctlSpeaksMutualTls) {
+  const std::string mrfpctl = std::string(MRFPCTL_PATH) + " --server 127.0.0.1:" + std::to_string(server_->port());
+  const std::string with_certificate =
+      mrfpctl + " --tls-cert " + path("client.crt") + " --tls-key " + path("client.key") + " --tls-ca " + path("ca.crt");
+  EXPECT_EQ(std::system((with_certificate + " health >/dev/null 2>&1").c_str()), 0);
+  EXPECT_NE(std::system((mrfpctl + " --timeout 2 health >/dev/null 2>&1").c_str()), 0);
+}
+
 TEST_F(MutualTlsTest, MissingFileIsNamed) {
   ControlServerOptions options;
   options.listen_address = "127.0.0.1:0";
