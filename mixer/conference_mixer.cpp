@@ -549,7 +549,7 @@ std::span<const OutputFrame> ConferenceMixer::tick() {
     Participant& p = participants_[slot];
     const bool listener = is_listener(p);
     const bool own_stream = listener && (decode_everyone || selection_.is_speaker(slot));
-    if (!own_stream) release_encoder(p);
+    if (!own_stream && p.encoder_index >= 0) release_encoder(p);  // left its seat
     if (!listener) {
       p.received_last_tick = false;
       continue;
