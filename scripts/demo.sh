@@ -82,7 +82,7 @@ done
 step "conference: 8 participants ($codec, SRTP AES_CM_128_HMAC_SHA1_80 under the group key), 2 talking at a time, turns every 4 s, ${duration} s"
 status=0
 "$loadgen" --server "127.0.0.1:$control_port" --conferences 1 --size 8 --codec "$codec" \
-  --duration "$duration" --talkers 2 --spurt 4 --sample 8 --progress --mrfpd-pid "$mrfpd_pid" \
+  --duration "$duration" --talkers 2 --spurt 4 --sample 8 --realtime-sender --progress --mrfpd-pid "$mrfpd_pid" \
   --json "$out/result.json" --wav "$out/listener.wav" || status=$?
 
 step "files"

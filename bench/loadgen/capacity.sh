@@ -97,7 +97,7 @@ run_step() {
   done
   [ -n "$control_port" ] || { echo "capacity: mrfpd did not listen" >&2; exit 1; }
   "$loadgen" --server "127.0.0.1:$control_port" --conferences "$conferences" --size "$size" --codec "$codec" \
-    --policy "$policy" --duration "$duration" --latency-bound-ms "$latency_bound" --mrfpd-pid "$mrfpd_pid" \
+    --policy "$policy" --duration "$duration" --latency-bound-ms "$latency_bound" --realtime-sender --mrfpd-pid "$mrfpd_pid" \
     --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 || true
   stop_mrfpd
   local passed=0
@@ -175,6 +175,7 @@ set yrange [0:*]
 set y2range [0:1<*]
 set key top left
 set grid
+set logscale x 2
 plot $(IFS=,; echo "${plot_lines[*]}")
 PLOT
   done

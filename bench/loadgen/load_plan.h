@@ -34,6 +34,7 @@ struct LoadOptions {
   double latency_bound_ms = 200;          // p99 mixer-added latency the verdict allows (a talker
                                           // replacing another waits for the top-K hysteresis)
   int mrfpd_pid = 0;                      // for CPU from /proc/<pid>/stat; 0: not measured
+  bool realtime_sender = false;           // SCHED_FIFO for the pacing thread
   bool progress = false;                  // a line of GetStats once a second
   std::string json_path, wav_path, summary_kv_path;
   std::uint64_t seed = 1;

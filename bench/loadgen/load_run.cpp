@@ -1,6 +1,8 @@
 #include "bench/loadgen/load_run.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -161,31 +164,77 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
   if (!first_error.empty()) throw std::runtime_error(first_error);
 }
 
-// Every participant's packets for the whole run, made by libsrtp2 through
-// SimParticipant, on all cores.
-std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp::MasterKey>& group_keys) {
-  const LoadOptions& options = plan.options();
-  std::vector<PacketTrack> tracks(plan.participant_count());
+// Runs `work(i)` for i in [0, count) on every core.
+template <class Work>
+void parallel_for(std::uint32_t count, Work work) {
   std::atomic<std::uint32_t> next{0};
-  auto work = [&] {
-    for (std::uint32_t p; (p = next.fetch_add(1)) < plan.participant_count();) {
-      const auto& key = group_keys[plan.conference_of(p)];
-      sim::ParticipantConfig config{.codec = options.codec, .payload_type = payload_type_of(options.codec),
-                                    .ssrc = kFirstSsrc + p, .tone_hz = plan.tone_hz(plan.member_of(p)),
-                                    .amplitude = options.amplitude, .frame_ms = options.frame_ms,
-                                    .level_ext_id = static_cast<std::uint8_t>(options.levels ? 1 : 0),
-                                    .send_key = key, .receive_key = key};
-      sim::SimParticipant participant(config);
-      auto& track = tracks[p];
-      track.bytes.reserve(std::size_t{plan.frames()} * 240);
-      track.offsets.reserve(plan.frames() + 1);
-      for (std::uint32_t f = 0; f < plan.frames(); ++f) track.append(participant.make_packet(plan.talking(plan.member_of(p), f)));
-    }
-  };
   std::vector<std::thread> threads;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned t = 0; t < cores; ++t) threads.emplace_back(work);
+  for (unsigned t = 0; t < cores; ++t) {
+    threads.emplace_back([&] {
+      for (std::uint32_t i; (i = next.fetch_add(1)) < count;) work(i);
+    });
+  }
   for (auto& thread : threads) thread.join();
+}
+
+// Every participant's packets for the whole run. The audio of member m is the
+// same in every conference (same tone, same turns), so a SimParticipant per
+// member encodes it once (Opus at scale would otherwise take minutes); its
+// packets are unprotected back to plain RTP, and each participant's copy gets
+// its own SSRC, sequence and timestamp base and is protected by libsrtp2
+// under its conference's group key.
+std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp::MasterKey>& group_keys) {
+  const LoadOptions& options = plan.options();
+  const std::uint32_t members = plan.conference_size();
+  std::vector<PacketTrack> plain(members);
+  parallel_for(members, [&](std::uint32_t m) {
+    const auto& key = group_keys[0];
+    sim::ParticipantConfig config{.codec = options.codec, .payload_type = payload_type_of(options.codec),
+                                  .ssrc = kFirstSsrc + m, .tone_hz = plan.tone_hz(m),
+                                  .amplitude = options.amplitude, .frame_ms = options.frame_ms,
+                                  .level_ext_id = static_cast<std::uint8_t>(options.levels ? 1 : 0),
+                                  .send_key = key, .receive_key = key};
+    sim::SimParticipant encoder(config);
+    sim::LibsrtpSession unprotector(key, sim::LibsrtpSession::Direction::Inbound, config.ssrc);
+    for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+      auto packet = encoder.make_packet(plan.talking(m, f));
+      const int length = unprotector.unprotect(packet.data(), static_cast<int>(packet.size()));
+      if (length < 12) throw std::runtime_error("libsrtp2 could not unprotect its own packet");
+      plain[m].append({packet.data(), static_cast<std::size_t>(length)});
+    }
+  });
+
+  std::vector<PacketTrack> tracks(plan.participant_count());
+  parallel_for(plan.participant_count(), [&](std::uint32_t p) {
+    const std::uint32_t ssrc = kFirstSsrc + p;
+    sim::LibsrtpSession protector(group_keys[plan.conference_of(p)], sim::LibsrtpSession::Direction::Outbound, ssrc);
+    // Distinct starting points per participant, as real endpoints pick at random (RFC 3550 §5.1).
+    std::mt19937 random(ssrc);
+    const auto first_sequence = static_cast<std::uint16_t>(random());
+    const std::uint32_t first_timestamp = static_cast<std::uint32_t>(random());
+    const PacketTrack& source = plain[plan.member_of(p)];
+    PacketTrack& track = tracks[p];
+    track.bytes.reserve(source.bytes.size() + std::size_t{plan.frames()} * (SRTP_MAX_TRAILER_LEN + 4));
+    track.offsets.reserve(plan.frames() + 1);
+    std::vector<std::uint8_t> buffer;
+    for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+      const auto packet = source.packet(f);
+      buffer.assign(packet.begin(), packet.end());
+      buffer.resize(packet.size() + SRTP_MAX_TRAILER_LEN);
+      const auto sequence = static_cast<std::uint16_t>(first_sequence + f);
+      const std::uint32_t timestamp = first_timestamp + f * plan.rtp_ticks_per_frame();
+      const std::uint8_t header[10] = {static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                                       static_cast<std::uint8_t>(timestamp >> 24), static_cast<std::uint8_t>(timestamp >> 16),
+                                       static_cast<std::uint8_t>(timestamp >> 8), static_cast<std::uint8_t>(timestamp),
+                                       static_cast<std::uint8_t>(ssrc >> 24), static_cast<std::uint8_t>(ssrc >> 16),
+                                       static_cast<std::uint8_t>(ssrc >> 8), static_cast<std::uint8_t>(ssrc)};
+      std::copy(std::begin(header), std::end(header), buffer.begin() + 2);
+      const int length = protector.protect(buffer.data(), static_cast<int>(packet.size()));
+      if (length < 0) throw std::runtime_error("libsrtp2 protect failed");
+      track.append({buffer.data(), static_cast<std::size_t>(length)});
+    }
+  });
   return tracks;
 }
 
@@ -386,6 +435,15 @@ LoadResult run_load(const LoadOptions& options) {
   const auto wall_before = std::chrono::steady_clock::now();
   SenderTotals sent;
   std::thread sending([&] {
+    if (options.realtime_sender) {
+      // Packets from real endpoints arrive whatever the load of this machine:
+      // a real-time sender keeps its deadlines while mrfpd and others compete.
+      sched_param priority{};
+      priority.sched_priority = 10;
+      if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &priority) != 0) {
+        std::cerr << "warning: --realtime-sender: SCHED_FIFO refused (needs root or CAP_SYS_NICE)\n";
+      }
+    }
     sent = sender.run(schedule, tracks, start_ns, onset_sent_ns, stop_sending);
     sending_done = true;
   });
@@ -427,6 +485,7 @@ LoadResult run_load(const LoadOptions& options) {
   result.send_errors = sent.send_errors;
   result.sent_late_over_1ms = sent.late_over_1ms;
   result.sender_max_lateness_ms = static_cast<double>(sent.max_lateness_ns) / 1e6;
+  result.sender_max_batch_ms = static_cast<double>(sent.max_batch_ns) / 1e6;
   result.receive_socket_drops = monitor.socket_drops();
   result.stray_packets = monitor.stray_packets();
 

@@ -41,7 +41,7 @@ struct LoadResult {
   double setup_s = 0, precompute_s = 0, run_s = 0;
   // Load generator.
   std::uint64_t sent = 0, send_errors = 0, sent_late_over_1ms = 0;
-  double sender_max_lateness_ms = 0;
+  double sender_max_lateness_ms = 0, sender_max_batch_ms = 0;
   std::uint64_t receive_socket_drops = 0, stray_packets = 0;
   // Listeners.
   std::uint64_t received = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0;

@@ -59,7 +59,7 @@ void print_summary(const LoadResult& r, std::ostream& out) {
       << "\n";
   out << "set-up " << r.setup_s << " s, precompute " << r.precompute_s << " s, run " << r.run_s << " s\n";
   out << "sent " << r.sent << " (errors " << r.send_errors << ", >1 ms late " << r.sent_late_over_1ms
-      << ", worst lateness " << r.sender_max_lateness_ms << " ms); receive socket drops " << r.receive_socket_drops
+      << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.receive_socket_drops
       << "\n";
   out << "listeners received " << r.received << ", lost " << r.lost << ", duplicates " << r.duplicates
       << ", reordered " << r.reordered << ", auth failures " << r.auth_failures << " (" << r.sampled_listeners
@@ -112,7 +112,7 @@ void write_json(const LoadResult& r, const std::string& path) {
   out << "\"timing_s\":{\"setup\":" << number(r.setup_s) << ",\"precompute\":" << number(r.precompute_s)
       << ",\"run\":" << number(r.run_s) << "},\n";
   out << "\"loadgen\":{\"sent\":" << r.sent << ",\"send_errors\":" << r.send_errors << ",\"late_over_1ms\":"
-      << r.sent_late_over_1ms << ",\"max_lateness_ms\":" << number(r.sender_max_lateness_ms)
+      << r.sent_late_over_1ms << ",\"max_lateness_ms\":" << number(r.sender_max_lateness_ms) << ",\"max_batch_ms\":" << number(r.sender_max_batch_ms)
       << ",\"receive_socket_drops\":" << r.receive_socket_drops << ",\"stray_packets\":" << r.stray_packets << "},\n";
   out << "\"listeners_total\":{\"received\":" << r.received << ",\"lost\":" << r.lost << ",\"duplicates\":"
       << r.duplicates << ",\"reordered\":" << r.reordered << ",\"auth_failures\":" << r.auth_failures

@@ -66,8 +66,9 @@ struct ScheduledSend {
 
 struct SenderTotals {
   std::uint64_t sent = 0, send_errors = 0;
-  std::uint64_t late_over_1ms = 0;  // sent more than 1 ms after its deadline
+  std::uint64_t late_over_1ms = 0;  // its batch started more than 1 ms after its deadline
   std::int64_t max_lateness_ns = 0;
+  std::int64_t max_batch_ns = 0;     // the longest sendmmsg batch (loopback delivers inside it)
 };
 
 class PacedSender {
