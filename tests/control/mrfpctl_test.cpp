@@ -74,6 +74,16 @@ TEST_F(MrfpctlTest, ValidationErrorExitsNonZeroNamingTheField) {
             "error: INVALID_ARGUMENT: group_key.master_key: 2 bytes, AES_CM_128_HMAC_SHA1_80 needs 16\n");
 }
 
+TEST_F(MrfpctlTest, KeyTextThatDoesNotDecodeIsRefusedBeforeAnyCall) {
+  CliRun run = mrfpctl(std::string("create-conference --codec pcmu --key 0g112233445566778899aabbccddeeff --salt ") + kSaltHex);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err, "error: --key: not valid hex\n");
+  run = mrfpctl("create-conference --codec pcmu --key-encoding base64 --key QUFB* --salt QkJC");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err, "error: --key: not valid base64\n");
+  EXPECT_FALSE(fake.was_called("create_conference"));
+}
+
 TEST_F(MrfpctlTest, AddParticipantWithBase64OwnKeyThenAuditAndStats) {
   const auto conference = create_conference();
   // 16 bytes 0x41 ('A') and 14 bytes 0x42 ('B') in base64.
