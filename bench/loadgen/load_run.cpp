@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -164,18 +165,27 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
   if (!first_error.empty()) throw std::runtime_error(first_error);
 }
 
-// Runs `work(i)` for i in [0, count) on every core.
+// Runs `work(i)` for i in [0, count) on every core; rethrows the first failure.
 template <class Work>
 void parallel_for(std::uint32_t count, Work work) {
   std::atomic<std::uint32_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
   std::vector<std::thread> threads;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned t = 0; t < cores; ++t) {
     threads.emplace_back([&] {
-      for (std::uint32_t i; (i = next.fetch_add(1)) < count;) work(i);
+      try {
+        for (std::uint32_t i; (i = next.fetch_add(1)) < count;) work(i);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = count;  // the others stop at their next item
+      }
     });
   }
   for (auto& thread : threads) thread.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 // Every participant's packets for the whole run. The audio of member m is the
