@@ -318,7 +318,10 @@ void analyse_sampled(const LoadPlan& plan, const ListenerRecord& record, std::ui
     }
     // Already audible before the onset (a neighbouring tone leaking, or the
     // talker never stopped): no clean edge to time.
-    if (last_before < slots && frame_tone_power(record, last_before, samples, hz, rate) >= kFramePresent) continue;
+    if (last_before < slots && frame_tone_power(record, last_before, samples, hz, rate) >= kFramePresent) {
+      ++result.onsets_unmeasured;
+      continue;
+    }
     bool found = false;
     for (std::size_t s = first_after; s < slots && first_after != 0; ++s) {
       if (record.arrival_ns[s] == 0) continue;
@@ -523,6 +526,7 @@ LoadResult run_load(const LoadOptions& options) {
       result.windows_checked += listener.windows_checked;
       result.windows_failed += listener.windows_failed;
       result.onsets_missed += listener.onsets_missed;
+      result.onsets_unmeasured += listener.onsets_unmeasured;
       if (listener.windows_failed || listener.windows_checked == 0) ++result.listeners_with_wrong_tones;
     }
     if (record.packets == 0) ++result.silent_listeners;

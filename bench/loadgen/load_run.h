@@ -20,6 +20,7 @@ struct ListenerResult {
   // Sampled listeners only.
   std::vector<double> latencies_ms;
   std::uint64_t onsets_missed = 0, windows_checked = 0, windows_failed = 0;
+  std::uint64_t onsets_unmeasured = 0;  // the tone already showed before the onset (close neighbour)
   std::vector<double> heard_hz, missing_hz, unexpected_hz;  // over all windows
 };
 
@@ -46,7 +47,7 @@ struct LoadResult {
   // Listeners.
   std::uint64_t received = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0;
   std::uint32_t sampled_listeners = 0, silent_listeners = 0, listeners_with_wrong_tones = 0;
-  std::uint64_t windows_checked = 0, windows_failed = 0, onsets_missed = 0;
+  std::uint64_t windows_checked = 0, windows_failed = 0, onsets_missed = 0, onsets_unmeasured = 0;
   Distribution latency_ms, jitter_ms;
   double max_gap_ms = 0;
   // mrfpd.

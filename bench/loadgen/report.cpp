@@ -68,7 +68,7 @@ void print_summary(const LoadResult& r, std::ostream& out) {
       << r.max_gap_ms << " ms\n";
   out << "mixer-added latency (onset to first heard): p50 " << r.latency_ms.p50 << " ms, p99 " << r.latency_ms.p99
       << " ms, max " << r.latency_ms.max << " ms over " << r.latency_ms.count << " onsets, missed "
-      << r.onsets_missed << "\n";
+      << r.onsets_missed << ", not measurable " << r.onsets_unmeasured << "\n";
   out << "tone checks: " << r.windows_checked << " talk-spurt windows, " << r.windows_failed << " wrong\n";
   out << "mrfpd: rx " << r.mixer.rx_packets << " tx " << r.mixer.tx_packets << " drops " << r.mixer.drops
       << " (auth " << r.mixer.drop_auth_failed << ") jitter-lost " << r.mixer.jitter_lost << " concealed "
@@ -119,7 +119,7 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"sampled\":" << r.sampled_listeners << ",\"silent\":" << r.silent_listeners
       << ",\"wrong_tones\":" << r.listeners_with_wrong_tones << ",\"windows_checked\":" << r.windows_checked
       << ",\"windows_failed\":" << r.windows_failed << ",\"onsets_missed\":" << r.onsets_missed
-      << ",\"latency_ms\":" << distribution_json(r.latency_ms) << ",\"jitter_ms\":" << distribution_json(r.jitter_ms)
+      << ",\"onsets_unmeasured\":" << r.onsets_unmeasured << ",\"latency_ms\":" << distribution_json(r.latency_ms) << ",\"jitter_ms\":" << distribution_json(r.jitter_ms)
       << ",\"max_gap_ms\":" << number(r.max_gap_ms) << "},\n";
   out << "\"mrfpd\":{\"rx_packets\":" << r.mixer.rx_packets << ",\"tx_packets\":" << r.mixer.tx_packets
       << ",\"drops\":" << r.mixer.drops << ",\"drop_auth_failed\":" << r.mixer.drop_auth_failed
