@@ -14,6 +14,7 @@
 #include "control/control_server.h"
 #include "control/metrics_server.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/dpdk/dpdk_port.h"
 
 namespace {
 
@@ -69,7 +70,20 @@ int main(int argc, char** argv) {
                "serve the control API without TLS on a non-loopback address");
   app.add_option("--metrics-listen", metrics_listen, "serve Prometheus /metrics on HOST:PORT");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  bool use_dpdk = false;
+  std::vector<std::string> eal_args;
+  mrfp::dataplane::DpdkPortConfig dpdk_port;
+  app.add_flag("--dpdk", use_dpdk, "DPDK ethdev backend instead of kernel sockets; EAL arguments after --");
+  app.add_option("--dpdk-device", dpdk_port.device, "ethdev name (net_ring0, net_tap0, 0000:03:00.0); default port 0");
+  app.add_option("--dpdk-gateway", dpdk_port.ipv4_gateway, "next hop for off-link participants (resolved by ARP)");
+  app.add_option("--dpdk-prefix-length", dpdk_port.ipv4_prefix_length, "prefix length of --media-address")
+      ->capture_default_str();
+  app.add_option("eal", eal_args, "EAL arguments (after --), with --dpdk");
   CLI11_PARSE(app, argc, argv);
+  if (!eal_args.empty() && !use_dpdk) {
+    spdlog::error("EAL arguments given without --dpdk");
+    return 2;
+  }
 
   spdlog::set_level(spdlog::level::from_str(log_level));
   const auto ports = parse_port_range(port_range);
@@ -97,6 +111,17 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (use_dpdk) {
+    // The media address is the port's IPv4 address; ARP answers for it.
+    dpdk_port.ipv4_address = dataplane_options.media_address;
+    auto factory = mrfp::dataplane::make_dpdk_backend_factory(eal_args, dpdk_port, dataplane_options.workers);
+    if (!factory) {
+      spdlog::error("DPDK backend: {}", factory.error().message);
+      return 1;
+    }
+    dataplane_options.backend_factory = std::move(factory.value());
+  }
+
   std::unique_ptr<mrfp::dataplane::Dataplane> dataplane;
   try {
     dataplane = std::make_unique<mrfp::dataplane::Dataplane>(dataplane_options);
@@ -120,9 +145,10 @@ int main(int argc, char** argv) {
     metrics = std::move(started.value());
     spdlog::info("metrics on port {}", metrics->port());
   }
-  spdlog::info("mrfpd ready: control on port {} ({}), media {} ports {}-{}, {} worker(s), SRTP engine {}",
+  spdlog::info("mrfpd ready: control on port {} ({}), media {} ports {}-{} on {}, {} worker(s), SRTP engine {}",
                control.value()->port(), control_options.tls ? "mutual TLS" : "plaintext",
-               dataplane_options.media_address, ports->first, ports->last, dataplane_options.workers, srtp_engine);
+               dataplane_options.media_address, ports->first, ports->last, use_dpdk ? "DPDK" : "kernel sockets",
+               dataplane_options.workers, srtp_engine);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -81,8 +81,8 @@ struct Conference::Participant {
   Endpoint local;
   bool mute = false, deaf = false, hold = false;
   std::optional<srtp::KeyHandle> own_key;
-  std::uint32_t mix_minus_ssrc = 0;
-  std::uint32_t common_ssrc = 0;
+  OutputStream* common = nullptr;     // the stream it hears while not speaking
+  OutputStream* mix_minus = nullptr;  // the stream it hears while speaking
   Counters counters;
   double jitter_ms = 0, round_trip_ms = 0, fraction_lost = 0;
   std::int64_t last_event_us = -kEventRateLimitUs;
@@ -92,8 +92,12 @@ struct Conference::Participant {
 
 struct Conference::OutputStream {
   std::uint32_t ssrc = 0;
-  std::uint16_t initial_sequence = 0;
+  // sequence = frame index + sequence_offset; see rotate_ssrc() for why an
+  // SSRC carries fewer than 2^15 packets.
+  std::uint16_t sequence_offset = 0;
   std::uint16_t next_sequence = 0;
+  std::uint32_t packets_under_ssrc = 0;
+  bool mark_next = false;  // the first packet under a new SSRC carries the marker
   std::uint32_t packets = 0, octets = 0;
   std::int64_t next_report_us = 0;
   std::string purpose;
@@ -117,6 +121,7 @@ Conference::~Conference() = default;
 Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const ConferenceSpec& spec,
                                                        std::uint32_t max_participants,
                                                        std::chrono::milliseconds rekey_grace,
+                                                       std::uint32_t max_packets_per_ssrc,
                                                        std::unique_ptr<srtp::SrtpProcessor> srtp,
                                                        WorkerEventRing& events,
                                                        std::atomic<std::uint64_t>& events_dropped,
@@ -140,6 +145,7 @@ Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const Co
   std::unique_ptr<Conference> conference(
       new Conference(id, spec, rekey_grace, std::move(srtp), events, events_dropped, seed));
   conference->mixer_ = std::move(mixer);
+  conference->max_packets_per_ssrc_ = std::clamp<std::uint32_t>(max_packets_per_ssrc, 1, 1u << 15);
   conference->spec_.group_key.wipe();  // installed below; never kept in the clear elsewhere
 
   const auto key = conference->srtp_->add_master_key(spec.group_key);
@@ -171,8 +177,10 @@ Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const Co
 Result<Conference::OutputStream*> Conference::new_output_stream(std::string purpose, std::uint32_t owner_id) {
   auto stream = std::make_unique<OutputStream>();
   stream->ssrc = ssrcs_.claim_fresh({SsrcOwner::Kind::OutputStream, owner_id});
-  stream->initial_sequence = static_cast<std::uint16_t>(stream->ssrc * 2654435761u >> 16);
-  stream->next_sequence = stream->initial_sequence;
+  // RFC 3550 §5.1: a random start; below 2^15 so the sequence never wraps
+  // while the SSRC lives and its ROC stays 0 (see rotate_ssrc()).
+  stream->sequence_offset = static_cast<std::uint16_t>((stream->ssrc * 2654435761u >> 16) & 0x7FFF);
+  stream->next_sequence = stream->sequence_offset;
   stream->purpose = std::move(purpose);
   const auto status = srtp_->add_stream(stream->ssrc, group_keys_, 0);
   if (status != srtp::SetupStatus::Ok) {
@@ -280,8 +288,8 @@ Result<ParticipantInfo> Conference::add_participant(ParticipantId id, const Part
     undo_mixer();
     return common ? mix_minus.error() : common.error();
   }
-  p.common_ssrc = common.value()->ssrc;
-  p.mix_minus_ssrc = mix_minus.value()->ssrc;
+  p.common = common.value();
+  p.mix_minus = mix_minus.value();
   mix_minus_streams_[p.handle.slot] = mix_minus.value();
 
   std::uint32_t index;
@@ -297,7 +305,7 @@ Result<ParticipantInfo> Conference::add_participant(ParticipantId id, const Part
   index_by_mixer_slot_[p.handle.slot] = index;
   publish(events_, events_dropped_, Event::Kind::Joined, id_, id, "participant %u joined on local %s", id,
           local.to_string().c_str());
-  return ParticipantInfo{id, local, p.common_ssrc};
+  return ParticipantInfo{id, local, p.common->ssrc};
 }
 
 srtp::SetupStatus Conference::install_inbound_stream(const Participant& p, std::uint32_t ssrc) {
@@ -316,7 +324,7 @@ Result<std::uint32_t> Conference::remove_participant(ParticipantId id, Transmitt
   }
   // RFC 3550 §6.6: the streams it was receiving end for it.
   if (p->remote) {
-    const std::uint32_t sources[] = {p->common_ssrc, p->mix_minus_ssrc};
+    const std::uint32_t sources[] = {p->common->ssrc, p->mix_minus->ssrc};
     const Destination destination{p->local_port_index, *p->remote};
     send_bye(sources, {&destination, 1}, transmitter);
   }
@@ -624,7 +632,7 @@ void Conference::deliver_rtcp(Participant& p, ReceivedDatagram& packet) {
     }
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const auto block = blocks[i];
-      if (block.ssrc != p.common_ssrc && block.ssrc != p.mix_minus_ssrc) continue;
+      if (block.ssrc != p.common->ssrc && block.ssrc != p.mix_minus->ssrc) continue;
       p.fraction_lost = block.fraction_lost / 256.0;
       p.jitter_ms = block.jitter * 1000.0 / mixer::rtp_clock_rate(p.codec);
       if (block.last_sender_report != 0) {
@@ -704,6 +712,35 @@ void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
   }
 }
 
+// Why an output SSRC is retired after 2^15 packets: an ordinary receiver learns
+// a stream's ROC only from what it has seen (RFC 3711 §3.3.1). One that first
+// hears the stream after its sequence wrapped would assume ROC 0 and fail every
+// packet; one that comes back after more than 2^15 packets estimates the wrong
+// ROC. Listeners move between streams all the time here (speaker changes,
+// late joins), so no stream may ever need a ROC: each SSRC starts below 2^15
+// and is replaced by a fresh one, from the same registry, before its sequence
+// could wrap. Timestamps continue; the first packet under the new SSRC carries
+// the marker, as on any stream switch.
+void Conference::rotate_ssrc(OutputStream& stream, std::uint32_t frame_index) {
+  const std::uint32_t old_ssrc = stream.ssrc;
+  const auto owner = ssrcs_.owner_of(old_ssrc);
+  const std::uint32_t fresh = ssrcs_.claim_fresh(owner.value_or(SsrcOwner{SsrcOwner::Kind::OutputStream, 0}));
+  if (srtp_->add_stream(fresh, group_keys_, 0) != srtp::SetupStatus::Ok) {
+    ssrcs_.release(fresh);
+    return;  // keep the old SSRC; counted so an operator sees it
+  }
+  srtp_->remove_stream(old_ssrc);
+  ssrcs_.release(old_ssrc);
+  stream.ssrc = fresh;
+  const auto start = static_cast<std::uint16_t>((fresh * 2654435761u >> 16) & 0x7FFF);
+  stream.sequence_offset = static_cast<std::uint16_t>(start - frame_index);
+  stream.packets_under_ssrc = 0;
+  stream.packets = stream.octets = 0;
+  stream.next_report_us = 0;  // an SR for the new SSRC right away
+  stream.mark_next = true;
+  ++counters_.ssrc_rotations;
+}
+
 std::uint32_t Conference::rtp_timestamp_of(const mixer::OutputFrame& frame) const {
   return rtp_timestamp_base_ + frame.rtp_timestamp;
 }
@@ -720,10 +757,13 @@ std::size_t Conference::packetize(const mixer::OutputFrame& frame, OutputStream&
     ++count;
   }
   packet::RtpHeaderFields fields;
-  fields.marker = frame.marker;
   fields.payload_type = frame.payload_type;
   // RFC 3550 §5.1: sequence numbers of a stream never jump; one per frame.
-  fields.sequence = static_cast<std::uint16_t>(stream.initial_sequence + frame.frame_index);
+  if (stream.packets_under_ssrc >= max_packets_per_ssrc_) rotate_ssrc(stream, frame.frame_index);
+  fields.marker = frame.marker || stream.mark_next;
+  stream.mark_next = false;
+  ++stream.packets_under_ssrc;
+  fields.sequence = static_cast<std::uint16_t>(stream.sequence_offset + frame.frame_index);
   stream.next_sequence = static_cast<std::uint16_t>(fields.sequence + 1);
   fields.timestamp = rtp_timestamp_of(frame);
   fields.ssrc = stream.ssrc;
@@ -773,7 +813,7 @@ void Conference::send_bye(std::span<const std::uint32_t> sources, std::span<cons
 void Conference::say_goodbye(Transmitter& transmitter) {
   for (const auto& p : participants_) {
     if (!p || !p->remote) continue;
-    const std::uint32_t sources[] = {p->common_ssrc, p->mix_minus_ssrc};
+    const std::uint32_t sources[] = {p->common->ssrc, p->mix_minus->ssrc};
     const Destination destination{p->local_port_index, *p->remote};
     send_bye(sources, {&destination, 1}, transmitter);
   }

@@ -33,6 +33,7 @@ class Conference {
   static Result<std::unique_ptr<Conference>> create(ConferenceId id, const ConferenceSpec& spec,
                                                     std::uint32_t max_participants,
                                                     std::chrono::milliseconds rekey_grace,
+                                                    std::uint32_t max_packets_per_ssrc,
                                                     std::unique_ptr<srtp::SrtpProcessor> srtp,
                                                     WorkerEventRing& events,
                                                     std::atomic<std::uint64_t>& events_dropped,
@@ -97,6 +98,7 @@ class Conference {
   srtp::SetupStatus install_inbound_stream(const Participant& p, std::uint32_t ssrc);
   Result<OutputStream*> new_output_stream(std::string purpose, std::uint32_t owner_id);
   Result<OutputStream*> common_stream(mixer::Codec codec, std::uint8_t payload_type);
+  void rotate_ssrc(OutputStream& stream, std::uint32_t frame_index);
   void expire_group_keys_before(std::int64_t deadline_us);
   void remove_group_key(srtp::KeyHandle key);
   void report(Participant& p, Event::Kind kind, std::int64_t now_us, const char* what);
@@ -123,6 +125,7 @@ class Conference {
   std::vector<srtp::KeyHandle> group_keys_;
   std::vector<PendingRemoval> pending_key_removals_;
   std::int64_t rekey_grace_us_;
+  std::uint32_t max_packets_per_ssrc_ = 1u << 15;
 
   std::vector<std::unique_ptr<Participant>> participants_;  // by index; null when free
   std::vector<std::uint32_t> free_participant_indexes_;

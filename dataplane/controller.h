@@ -107,6 +107,7 @@ struct Counters {
   std::uint64_t drop_auth_failed = 0, drop_replayed = 0, drop_too_old = 0, drop_unknown_mki = 0, drop_key_expired = 0;
   std::uint64_t drop_not_sending = 0, jitter_late = 0, jitter_lost = 0, concealed = 0;
   std::uint64_t ticks = 0, tick_overruns = 0, rtcp_rx = 0, rtcp_tx = 0;
+  std::uint64_t ssrc_rotations = 0;  // output SSRCs retired before their sequence wrapped
 };
 
 // Adds every counter of `from` into `into` (conference totals, worker totals).

@@ -32,6 +32,9 @@ struct DataplaneOptions {
   // Sizes each conference's mixer and SRTP tables, allocated when it is created.
   std::uint32_t max_participants_per_conference = 1000;
   SrtpEngineKind srtp_engine = SrtpEngineKind::IpsecMb;
+  // An output SSRC is replaced before it carries this many packets, so its
+  // sequence never wraps and no receiver ever needs its ROC (at most 2^15).
+  std::uint32_t max_packets_per_output_ssrc = 1u << 15;
   // How long inbound keeps accepting the previous key after a rekey.
   std::chrono::milliseconds rekey_grace{2000};
   // Makes worker i's packet backend; empty: kernel UDP sockets (the default).

@@ -65,6 +65,7 @@ void add_counters(Counters& into, const Counters& from) {
   into.tick_overruns += from.tick_overruns;
   into.rtcp_rx += from.rtcp_rx;
   into.rtcp_tx += from.rtcp_tx;
+  into.ssrc_rotations += from.ssrc_rotations;
 }
 
 }  // namespace mrfp::dataplane

@@ -127,7 +127,7 @@ Result<Conference*> Worker::find(ConferenceId id) {
 Result<ConferenceInfo> Worker::create_conference(ConferenceId id, const ConferenceSpec& spec) {
   seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
   auto conference = Conference::create(id, spec, options_.max_participants_per_conference, options_.rekey_grace,
-                                       make_srtp(options_.max_participants_per_conference), events_,
+                                       options_.max_packets_per_output_ssrc, make_srtp(options_.max_participants_per_conference), events_,
                                        events_dropped_, seed_);
   if (!conference) return conference.error();
   conference.value()->start_clock(monotonic_us());

@@ -27,6 +27,7 @@ DpdkBackend::DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue)
       verify_udp_checksum_(port_->config().verify_udp_checksum),
       rx_checksum_offload_(port_->rx_checksum_offload()),
       idle_sleep_us_(port_->config().idle_sleep_us),
+      handoff_(port_->handoff_ring(queue)),
       index_by_port_(65536, kNoIndex),
       neighbours_(port_->config().neighbour_capacity) {
   locals_.reserve(1024);
@@ -73,6 +74,7 @@ Result<OpenedSocket> DpdkBackend::open_in_range(const std::string& local_address
   }
   locals_[index] = LocalPort{number, family};
   index_by_port_[number] = index;
+  port_->set_port_owner(number, queue_);
 
   OpenedSocket opened;
   opened.index = index;
@@ -91,6 +93,7 @@ Status DpdkBackend::close(std::uint32_t index, PortAllocator* ports) {
   }
   const std::uint16_t number = locals_[index].port;
   index_by_port_[number] = kNoIndex;
+  port_->clear_port_owner(number, queue_);
   locals_[index] = LocalPort{};
   free_indexes_.push_back(index);
   if (ports != nullptr) ports->release(number);

@@ -4,6 +4,9 @@
 //     -> UDP to an open local port: a ReceivedDatagram pointing into the mbuf
 //        (zero copy; held until the next call, writable in place for SRTP)
 //     -> ARP, ICMP echo, ICMPv6 echo and neighbour solicitation: answered here
+//     -> UDP to a port another worker opened (RSS put it on our queue): passed to
+//        that worker's handoff ring; ARP aimed at us: a refcounted copy to every
+//        other worker so all neighbour tables learn
 //     -> anything else: counted by reason and freed
 //   send_to_many: the payload copied once into one mbuf; per destination a
 //     header mbuf (Ethernet/IP/UDP) chained to an indirect clone of it
@@ -44,6 +47,9 @@ struct DpdkCounters {
   std::uint64_t rx_malformed = 0;        // bad version, header length, extension chain
   std::uint64_t rx_unsupported = 0;      // other EtherTypes, IP protocols, ICMP types
   std::uint64_t rx_multi_segment = 0;    // scattered frames (not enabled; dropped)
+  std::uint64_t rx_handed_off = 0;       // UDP for another worker's port: passed to its queue
+  std::uint64_t rx_handoff_dropped = 0;  // ... but its handoff ring was full
+  std::uint64_t rx_from_other_queues = 0;  // frames other workers passed to us
   std::uint64_t rx_arp_requests = 0;     // for our address, answered
   std::uint64_t rx_arp_replies = 0;      // learned from
   std::uint64_t rx_arp_other = 0;        // for other addresses, or unparseable
@@ -96,14 +102,20 @@ class DpdkBackend final : public PacketBackend {
   DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue);
 
   // Receive stage (dpdk_receive.cpp): one frame, true when it became a datagram.
-  bool classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t now_us);
+  // handed: it came from another worker's queue (never handed on again, never answered).
+  bool classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t now_us, bool handed);
+  // Another worker owns the destination port: pass the frame on. False when nobody does.
+  bool hand_off(rte_mbuf* frame, std::uint16_t udp_port);
+  // ARP and NA teach every worker's neighbour table: a copy (refcount) to each other queue.
+  void share_with_other_queues(rte_mbuf* frame);
   bool deliver_udp(rte_mbuf* frame, std::span<const std::uint8_t> segment, const sockaddr_storage& source,
-                   sa_family_t family, ReceiveBurst& burst, std::int64_t now_us);
+                   sa_family_t family, ReceiveBurst& burst, std::int64_t now_us, bool handed);
   void count_parse_error(packet::ParseError error);
   void release_held();
 
   // Control protocols (dpdk_control.cpp): ARP, ICMP echo, ICMPv6 echo and ND.
-  void handle_arp(std::span<const std::uint8_t> payload);
+  // True when the frame should also teach the other workers (an ARP aimed at us).
+  bool handle_arp(std::span<const std::uint8_t> payload, bool answer);
   void handle_icmp(const packet::EthernetFrame& ethernet, const packet::Ipv4Address& source,
                    std::span<const std::uint8_t> message);
   void handle_icmpv6(const packet::EthernetFrame& ethernet, const packet::Ipv6Address& source,
@@ -142,6 +154,7 @@ class DpdkBackend final : public PacketBackend {
   bool verify_udp_checksum_;
   bool rx_checksum_offload_;
   std::uint32_t idle_sleep_us_;
+  rte_ring* handoff_;  // ours to drain; nullptr with a single queue
 
   std::vector<std::uint32_t> index_by_port_;  // 65536 entries: UDP port -> local port index
   std::vector<LocalPort> locals_;

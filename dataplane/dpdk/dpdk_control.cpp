@@ -57,11 +57,11 @@ rte_mbuf* DpdkBackend::control_frame(const packet::MacAddress& destination, std:
   return frame;
 }
 
-void DpdkBackend::handle_arp(std::span<const std::uint8_t> payload) {
+bool DpdkBackend::handle_arp(std::span<const std::uint8_t> payload, bool answer) {
   const packet::ParseResult<packet::ArpPacket> arp = packet::parse_arp(payload);
   if (unlikely(!arp)) {
     ++counters_.rx_arp_other;
-    return;
+    return false;
   }
   // RFC 826, "Packet Reception": merge the sender into the table when it is already
   // there; when we are the target, add it too (it is about to talk to us).
@@ -69,20 +69,23 @@ void DpdkBackend::handle_arp(std::span<const std::uint8_t> payload) {
   if (arp->target_ip != addressing_.ipv4) {
     if (sender_known_address) neighbours_.refresh(neighbour_key(arp->sender_ip), arp->sender_mac);
     ++counters_.rx_arp_other;
-    return;
+    return false;
   }
   if (sender_known_address) neighbours_.learn(neighbour_key(arp->sender_ip), arp->sender_mac);
   if (arp->operation == packet::ArpOperation::Reply) {
     ++counters_.rx_arp_replies;
-    return;
+    return sender_known_address;
   }
+  if (!answer) return sender_known_address;  // another worker answered it already
   ++counters_.rx_arp_requests;
   std::uint8_t* body = nullptr;
   rte_mbuf* reply = control_frame(arp->sender_mac, packet::ether_type::kArp, packet::kArpLength, body);
-  if (reply == nullptr) return;
-  packet::build_arp_reply({body, packet::kArpLength}, arp.value(), addressing_.mac);
-  ++counters_.tx_control;
-  enqueue_tx(reply);
+  if (reply != nullptr) {
+    packet::build_arp_reply({body, packet::kArpLength}, arp.value(), addressing_.mac);
+    ++counters_.tx_control;
+    enqueue_tx(reply);
+  }
+  return sender_known_address;
 }
 
 void DpdkBackend::send_arp_request(const packet::Ipv4Address& target) {

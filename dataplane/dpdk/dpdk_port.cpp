@@ -211,6 +211,19 @@ Status DpdkPort::configure() {
   if (addressing_.has_ipv6) rte_eth_allmulticast_enable(port_id_);
 
   queue_taken_ = std::make_unique<std::atomic<bool>[]>(config_.queues);
+  port_owner_ = std::make_unique<std::atomic<std::uint16_t>[]>(65536);
+  if (config_.queues > 1) {
+    static std::atomic<unsigned> serial{0};
+    for (std::uint16_t queue = 0; queue < queues; ++queue) {
+      const std::string ring_name = "mrfp_handoff_" + std::to_string(serial++);
+      rte_ring* ring = rte_ring_create(ring_name.c_str(), 1024, pool_socket, RING_F_SC_DEQ);
+      if (ring == nullptr) {
+        return Error{ErrorCode::ResourceExhausted,
+                     what + ": handoff ring for queue " + std::to_string(queue) + ": " + dpdk_error(rte_errno)};
+      }
+      handoff_.push_back(ring);
+    }
+  }
   return ok_status();
 }
 
@@ -221,6 +234,11 @@ DpdkPort::~DpdkPort() {
   // consumer still holding what we sent) must not point into freed memory; such a
   // pool stays until EAL goes (rte_eal_cleanup or exit).
   if (started_) rte_eth_dev_stop(port_id_);
+  for (rte_ring* ring : handoff_) {
+    void* frame = nullptr;
+    while (rte_ring_dequeue(ring, &frame) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(frame));
+    rte_ring_free(ring);
+  }
   for (rte_mempool* pool : {clone_pool_, header_pool_, packet_pool_}) {
     if (pool != nullptr && rte_mempool_full(pool)) rte_mempool_free(pool);
   }
@@ -240,6 +258,15 @@ Status DpdkPort::claim_queue(std::uint16_t queue) {
 
 void DpdkPort::release_queue(std::uint16_t queue) {
   if (queue < config_.queues) queue_taken_[queue].store(false);
+}
+
+void DpdkPort::set_port_owner(std::uint16_t udp_port, std::uint16_t queue) {
+  port_owner_[udp_port].store(static_cast<std::uint16_t>(queue + 1), std::memory_order_relaxed);
+}
+
+void DpdkPort::clear_port_owner(std::uint16_t udp_port, std::uint16_t queue) {
+  auto owner = static_cast<std::uint16_t>(queue + 1);
+  port_owner_[udp_port].compare_exchange_strong(owner, 0, std::memory_order_relaxed);
 }
 
 std::function<std::unique_ptr<PacketBackend>(unsigned worker)> dpdk_backend_factory(std::shared_ptr<DpdkPort> port) {

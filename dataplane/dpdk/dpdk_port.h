@@ -6,6 +6,7 @@
 #pragma once
 
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <cstdint>
@@ -95,6 +96,17 @@ class DpdkPort {
   Status claim_queue(std::uint16_t queue);
   void release_queue(std::uint16_t queue);
 
+  // Which queue opened each UDP port. A NIC spreads frames over the queues by its
+  // RSS hash, which knows nothing of which worker owns which port: a frame landing
+  // on another worker's queue is passed to the owner through the owner's handoff
+  // ring (multi-producer, single-consumer; lock-free). Only with more than one queue.
+  void set_port_owner(std::uint16_t udp_port, std::uint16_t queue);
+  void clear_port_owner(std::uint16_t udp_port, std::uint16_t queue);  // only if queue owns it
+  int port_owner(std::uint16_t udp_port) const {  // -1: nobody
+    return static_cast<int>(port_owner_[udp_port].load(std::memory_order_relaxed)) - 1;
+  }
+  rte_ring* handoff_ring(std::uint16_t queue) const { return queue < handoff_.size() ? handoff_[queue] : nullptr; }
+
  private:
   explicit DpdkPort(const DpdkPortConfig& config) : config_(config) {}
   Status configure();
@@ -111,6 +123,8 @@ class DpdkPort {
   rte_mempool* header_pool_ = nullptr;
   rte_mempool* clone_pool_ = nullptr;
   std::unique_ptr<std::atomic<bool>[]> queue_taken_;
+  std::unique_ptr<std::atomic<std::uint16_t>[]> port_owner_;  // 65536 entries, queue + 1
+  std::vector<rte_ring*> handoff_;                            // per queue, when queues > 1
 };
 
 // What DataplaneOptions::backend_factory wants: worker i gets queue pair i of port.

@@ -44,6 +44,14 @@ std::size_t DpdkBackend::receive_burst(ReceiveBurst& burst, int timeout_ms) {
   const std::int64_t now_us = clock_.now_us();
   std::array<rte_mbuf*, kBurst> frames;
   std::size_t polled = 0;
+  if (handoff_ != nullptr) {
+    // First what other workers' queues received for our ports.
+    const auto want = static_cast<unsigned>(std::min<std::size_t>(kBurst, room));
+    const unsigned count = rte_ring_sc_dequeue_burst(handoff_, reinterpret_cast<void**>(frames.data()), want, nullptr);
+    counters_.rx_from_other_queues += count;
+    polled += count;
+    for (unsigned i = 0; i < count; ++i) classify(frames[i], burst, now_us, true);
+  }
   // At most two rx_bursts: enough to fill the worker's burst of 64 without
   // starving its command queue and ticks. Never ask for more frames than there is
   // room for datagrams, so every UDP frame found has a slot.
@@ -54,7 +62,7 @@ std::size_t DpdkBackend::receive_burst(ReceiveBurst& burst, int timeout_ms) {
     if (count > 0) rte_prefetch0(rte_pktmbuf_mtod(frames[0], void*));
     for (std::uint16_t i = 0; i < count; ++i) {
       if (i + 1 < count) rte_prefetch0(rte_pktmbuf_mtod(frames[i + 1], void*));
-      classify(frames[i], burst, now_us);
+      classify(frames[i], burst, now_us, false);
     }
     if (count < want) break;
   }
@@ -83,8 +91,28 @@ void DpdkBackend::count_parse_error(packet::ParseError error) {
   }
 }
 
-bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t now_us) {
-  ++counters_.rx_frames;
+bool DpdkBackend::hand_off(rte_mbuf* frame, std::uint16_t udp_port) {
+  const int owner = port_->port_owner(udp_port);
+  if (owner < 0 || owner == queue_) return false;
+  if (likely(rte_ring_mp_enqueue(port_->handoff_ring(static_cast<std::uint16_t>(owner)), frame) == 0)) {
+    ++counters_.rx_handed_off;
+  } else {
+    ++counters_.rx_handoff_dropped;
+    rte_pktmbuf_free(frame);
+  }
+  return true;
+}
+
+void DpdkBackend::share_with_other_queues(rte_mbuf* frame) {
+  for (std::uint16_t queue = 0; queue < port_->queues(); ++queue) {
+    if (queue == queue_) continue;
+    rte_mbuf_refcnt_update(frame, 1);  // read-only from here on: every reader parses, nobody writes
+    if (rte_ring_mp_enqueue(port_->handoff_ring(queue), frame) != 0) rte_pktmbuf_free(frame);
+  }
+}
+
+bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t now_us, bool handed) {
+  if (!handed) ++counters_.rx_frames;
   if (unlikely(frame->nb_segs != 1)) {
     ++counters_.rx_multi_segment;
     rte_pktmbuf_free(frame);
@@ -133,7 +161,7 @@ bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t no
           v4->sin_port = htons(udp->source_port);
           std::memcpy(&v4->sin_addr, ip->source.data(), 4);
           learn(source, ethernet->source);
-          return deliver_udp(frame, ip->payload.first(udp->length), source, AF_INET, burst, now_us);
+          return deliver_udp(frame, ip->payload.first(udp->length), source, AF_INET, burst, now_us, handed);
         }
       }
     } else if (ip->protocol == packet::ip_protocol::kIcmp) {
@@ -142,7 +170,7 @@ bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t no
       ++counters_.rx_unsupported;
     }
   } else if (ethernet->ether_type == packet::ether_type::kArp && addressing_.has_ipv4) {
-    handle_arp(ethernet->payload);
+    if (handle_arp(ethernet->payload, !handed) && !handed && handoff_ != nullptr) share_with_other_queues(frame);
   } else if (ethernet->ether_type == packet::ether_type::kIpv6 && addressing_.has_ipv6) {
     const packet::ParseResult<packet::Ipv6Packet> ip = packet::parse_ipv6(ethernet->payload);
     if (unlikely(!ip)) {
@@ -167,7 +195,7 @@ bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t no
         v6->sin6_port = htons(udp->source_port);
         std::memcpy(&v6->sin6_addr, ip->source.data(), 16);
         learn(source, ethernet->source);
-        return deliver_udp(frame, ip->payload.first(udp->length), source, AF_INET6, burst, now_us);
+        return deliver_udp(frame, ip->payload.first(udp->length), source, AF_INET6, burst, now_us, handed);
       }
     } else {
       ++counters_.rx_unsupported;
@@ -180,9 +208,10 @@ bool DpdkBackend::classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t no
 }
 
 bool DpdkBackend::deliver_udp(rte_mbuf* frame, std::span<const std::uint8_t> segment, const sockaddr_storage& source,
-                              sa_family_t family, ReceiveBurst& burst, std::int64_t now_us) {
+                              sa_family_t family, ReceiveBurst& burst, std::int64_t now_us, bool handed) {
   const std::uint16_t destination_port = packet::load_be16(segment.data() + 2);
   const std::uint32_t index = index_by_port_[destination_port];
+  if (index == kNoIndex && !handed && handoff_ != nullptr && hand_off(frame, destination_port)) return false;
   if (index == kNoIndex || locals_[index].family != family) {
     ++counters_.rx_closed_port;
     rte_pktmbuf_free(frame);
