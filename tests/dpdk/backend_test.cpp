@@ -378,6 +378,47 @@ TEST_F(DpdkBackendTest, RefusesAnAddressThePortDoesNotHaveAndASecondBackendOnThe
   EXPECT_FALSE(DpdkBackend::create(port, 1)) << "only one queue configured";
 }
 
+TEST(DpdkMultiQueue, FramesOnAnotherWorkersQueueReachThePortsOwner) {
+  RingPort ring(2);
+  DpdkPortConfig config = ring.config();
+  config.queues = 2;
+  auto opened = DpdkPort::open(config);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto first = DpdkBackend::create(opened.value(), 0);
+  auto second = DpdkBackend::create(opened.value(), 1);
+  ASSERT_TRUE(first && second);
+  auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
+  ASSERT_TRUE(allocator);
+  auto socket = second.value()->open_in_range("198.18.0.1", allocator.value());
+  ASSERT_TRUE(socket);
+  const std::uint16_t number = ntohs(reinterpret_cast<const sockaddr_in*>(&socket->local.address)->sin_port);
+  const packet::MacAddress mac = opened.value()->addressing().mac;
+
+  // The NIC's hash put the second worker's media on queue 0.
+  const std::uint8_t payload[] = {0x80, 0, 0, 9};
+  ring.inject(udp_frame(mac, kPeerMac, kPeerIp, 5004, kMixerIp, number, payload));
+  ring.inject(arp_frame(packet::ArpOperation::Reply, {0x02, 0, 0, 0, 0, 0x77}, {198, 18, 0, 77}, mac, kMixerIp, mac));
+  ReceiveBurst burst(64, 2048);
+  EXPECT_EQ(first.value()->receive_burst(burst, 0), 0u);
+  EXPECT_EQ(first.value()->counters().rx_handed_off, 1u);
+  ASSERT_EQ(second.value()->receive_burst(burst, 0), 1u);
+  EXPECT_EQ(burst[0].local_port_index, socket->index);
+  EXPECT_EQ(burst[0].data[3], 9);
+  EXPECT_EQ(second.value()->counters().rx_from_other_queues, 2u);
+  packet::MacAddress learned{};
+  EXPECT_EQ(second.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned),
+            NeighbourTable::Lookup::Reachable) << "the ARP reply taught both workers";
+  EXPECT_EQ(first.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned),
+            NeighbourTable::Lookup::Reachable);
+
+  // Once closed, nobody owns the port: counted where it lands.
+  ASSERT_TRUE(second.value()->close(socket->index, &allocator.value()));
+  ring.inject(udp_frame(mac, kPeerMac, kPeerIp, 5004, kMixerIp, number, payload));
+  EXPECT_EQ(first.value()->receive_burst(burst, 0), 0u);
+  EXPECT_EQ(first.value()->counters().rx_closed_port, 1u);
+  EXPECT_EQ(second.value()->receive_burst(burst, 0), 0u);
+}
+
 TEST(DpdkPortSetup, FailsLoudlyNamingTheDevice) {
   DpdkPortConfig config;
   config.device = "net_nothing_here";

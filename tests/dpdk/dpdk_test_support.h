@@ -113,21 +113,23 @@ struct RingPort {
     ASSERT_EQ(rte_ring_enqueue(to_port, m), 0);
   }
 
-  // What the port sent since the last call, each frame linearised; the mbufs are freed
-  // unless `keep` takes them (then the caller frees them).
+  // What the port sent since the last call (on every queue), each frame linearised;
+  // the mbufs are freed unless `keep` takes them (then the caller frees them).
   std::vector<std::vector<std::uint8_t>> drain(std::vector<rte_mbuf*>* keep = nullptr) const {
     std::vector<std::vector<std::uint8_t>> frames;
-    void* object = nullptr;
-    while (rte_ring_dequeue(from_port, &object) == 0) {
-      auto* m = static_cast<rte_mbuf*>(object);
-      std::vector<std::uint8_t> bytes(m->pkt_len);
-      const void* data = rte_pktmbuf_read(m, 0, m->pkt_len, bytes.data());
-      if (data != bytes.data()) std::memcpy(bytes.data(), data, m->pkt_len);
-      frames.push_back(std::move(bytes));
-      if (keep) {
-        keep->push_back(m);
-      } else {
-        rte_pktmbuf_free(m);
+    for (rte_ring* ring : tx) {
+      void* object = nullptr;
+      while (rte_ring_dequeue(ring, &object) == 0) {
+        auto* m = static_cast<rte_mbuf*>(object);
+        std::vector<std::uint8_t> bytes(m->pkt_len);
+        const void* data = rte_pktmbuf_read(m, 0, m->pkt_len, bytes.data());
+        if (data != bytes.data()) std::memcpy(bytes.data(), data, m->pkt_len);
+        frames.push_back(std::move(bytes));
+        if (keep) {
+          keep->push_back(m);
+        } else {
+          rte_pktmbuf_free(m);
+        }
       }
     }
     return frames;
