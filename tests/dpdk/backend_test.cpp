@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <optional>
 #include <set>
 
@@ -417,6 +418,50 @@ TEST(DpdkMultiQueue, FramesOnAnotherWorkersQueueReachThePortsOwner) {
   EXPECT_EQ(first.value()->receive_burst(burst, 0), 0u);
   EXPECT_EQ(first.value()->counters().rx_closed_port, 1u);
   EXPECT_EQ(second.value()->receive_burst(burst, 0), 0u);
+}
+
+// A figure, not a check: run with --gtest_also_run_disabled_tests
+// --gtest_filter=*Replication*. The cost of send_to_many per destination on net_ring
+// (pointer moves only), chained (shared payload) against copied.
+TEST(DpdkReplicationFigure, DISABLED_CostPerDestination) {
+  for (const ReplicationMode mode : {ReplicationMode::Chained, ReplicationMode::Copied}) {
+    RingPort ring;
+    DpdkPortConfig config = ring.config();
+    config.replication = mode;
+    config.mbufs_per_queue = 8192;
+    auto port = DpdkPort::open(config);
+    ASSERT_TRUE(port) << port.error().message;
+    auto backend = DpdkBackend::create(port.value(), 0);
+    ASSERT_TRUE(backend);
+    auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
+    auto socket = backend.value()->open_in_range("198.18.0.1", allocator.value());
+    ASSERT_TRUE(socket);
+    constexpr int kDestinations = 1000;
+    std::vector<Destination> destinations(kDestinations);
+    for (int i = 0; i < kDestinations; ++i) {
+      destinations[static_cast<std::size_t>(i)].local_port_index = socket->index;
+      destinations[static_cast<std::size_t>(i)].remote =
+          ipv4_endpoint({198, 18, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)},
+                        static_cast<std::uint16_t>(40000 + i));
+      backend.value()->add_neighbour(destinations[static_cast<std::size_t>(i)].remote, kPeerMac);
+    }
+    const std::vector<std::uint8_t> payload(172, 0x55);  // G.711 20 ms + RTP + SRTP tag
+    std::int64_t elapsed_ns = 0;
+    constexpr int kRounds = 200;
+    for (int round = 0; round < kRounds; ++round) {
+      const auto start = std::chrono::steady_clock::now();
+      const std::size_t sent = backend.value()->send_to_many(payload, destinations);
+      elapsed_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+      ASSERT_EQ(sent, static_cast<std::size_t>(kDestinations));
+      void* frames[kDestinations];
+      ASSERT_EQ(rte_ring_dequeue_bulk(ring.from_port, frames, kDestinations, nullptr), static_cast<unsigned>(kDestinations));
+      rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(frames), kDestinations);
+    }
+    std::printf("%s: %.1f ns per destination (%d destinations x %d rounds, 172-byte payload)\n",
+                mode == ReplicationMode::Chained ? "chained (shared payload)" : "copied",
+                static_cast<double>(elapsed_ns) / (kRounds * kDestinations), kDestinations, kRounds);
+    backend.value().reset();
+  }
 }
 
 TEST(DpdkPortSetup, FailsLoudlyNamingTheDevice) {
