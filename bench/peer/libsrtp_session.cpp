@@ -1,5 +1,7 @@
 #include "bench/peer/libsrtp_session.h"
 
+#include "dataplane/srtp/libsrtp_policy.h"
+
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -17,37 +19,11 @@ void init_libsrtp_once() {
 }
 }  // namespace
 
-void set_libsrtp_policy(srtp::Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp) {
-  switch (suite) {
-    case srtp::Suite::AesCm128HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtcp);
-      return;
-    case srtp::Suite::AesCm128HmacSha1_32:
-      // RFC 3711 §5.2: the 32-bit tag is for SRTP only; SRTCP keeps 80 bits.
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtcp);
-      return;
-    case srtp::Suite::AesCm256HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&rtp);
-      srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&rtcp);
-      return;
-    case srtp::Suite::AeadAes128Gcm:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&rtp);
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&rtcp);
-      return;
-    case srtp::Suite::AeadAes256Gcm:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&rtp);
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&rtcp);
-      return;
-  }
-}
-
 LibsrtpSession::LibsrtpSession(const srtp::MasterKey& key, Direction direction,
                                std::optional<std::uint32_t> ssrc) {
   init_libsrtp_once();
   srtp_policy_t policy{};
-  set_libsrtp_policy(key.suite, policy.rtp, policy.rtcp);
+  srtp::libsrtp_crypto_policy(key.suite, policy.rtp, policy.rtcp);
   // libsrtp2 takes the master key and salt as one buffer.
   std::vector<unsigned char> key_and_salt(key.key_bytes().begin(), key.key_bytes().end());
   key_and_salt.insert(key_and_salt.end(), key.salt_bytes().begin(), key.salt_bytes().end());

@@ -32,7 +32,4 @@ class LibsrtpSession {
   unsigned use_mki_ = 0;
 };
 
-// Fills a libsrtp2 crypto policy for one of our suites.
-void set_libsrtp_policy(srtp::Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp);
-
 }  // namespace mrfp::sim

@@ -6,12 +6,35 @@
 #include <cstring>
 #include <mutex>
 
+#include "dataplane/srtp/libsrtp_policy.h"
 #include "dataplane/srtp/packet_format.h"
 
 namespace mrfp::srtp {
 namespace {
 
-void set_crypto_policy(Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp) {
+PacketStatus from_libsrtp(srtp_err_status_t status) {
+  switch (status) {
+    case srtp_err_status_ok: return PacketStatus::Ok;
+    case srtp_err_status_auth_fail: return PacketStatus::AuthFailed;
+    case srtp_err_status_replay_fail: return PacketStatus::Replayed;
+    case srtp_err_status_replay_old: return PacketStatus::TooOld;
+    case srtp_err_status_bad_mki: return PacketStatus::UnknownMki;
+    case srtp_err_status_key_expired: return PacketStatus::KeyExpired;
+    case srtp_err_status_no_ctx: return PacketStatus::NoContext;
+    case srtp_err_status_bad_param:
+    case srtp_err_status_parse_err: return PacketStatus::Malformed;
+    default: return PacketStatus::EngineError;
+  }
+}
+
+std::uint32_t packet_ssrc(const PacketView& packet, bool rtcp) {
+  const std::uint32_t at = rtcp ? 4 : 8;
+  return packet.length >= at + 4 ? load_be32(packet.data + at) : 0;
+}
+
+}  // namespace
+
+void libsrtp_crypto_policy(Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp) {
   switch (suite) {
     case Suite::AesCm128HmacSha1_80:
       srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtp);
@@ -35,28 +58,6 @@ void set_crypto_policy(Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_polic
       break;
   }
 }
-
-PacketStatus from_libsrtp(srtp_err_status_t status) {
-  switch (status) {
-    case srtp_err_status_ok: return PacketStatus::Ok;
-    case srtp_err_status_auth_fail: return PacketStatus::AuthFailed;
-    case srtp_err_status_replay_fail: return PacketStatus::Replayed;
-    case srtp_err_status_replay_old: return PacketStatus::TooOld;
-    case srtp_err_status_bad_mki: return PacketStatus::UnknownMki;
-    case srtp_err_status_key_expired: return PacketStatus::KeyExpired;
-    case srtp_err_status_no_ctx: return PacketStatus::NoContext;
-    case srtp_err_status_bad_param:
-    case srtp_err_status_parse_err: return PacketStatus::Malformed;
-    default: return PacketStatus::EngineError;
-  }
-}
-
-std::uint32_t packet_ssrc(const PacketView& packet, bool rtcp) {
-  const std::uint32_t at = rtcp ? 4 : 8;
-  return packet.length >= at + 4 ? load_be32(packet.data + at) : 0;
-}
-
-}  // namespace
 
 LibsrtpReference::LibsrtpReference(const ProcessorOptions& options)
     : options_(options), keys_(std::make_unique<KeySlot[]>(options.max_master_keys)) {
@@ -135,7 +136,7 @@ SetupStatus LibsrtpReference::add_stream(std::uint32_t ssrc, std::span<const Key
     master_key_list[i] = &master_keys[i];
   }
   srtp_policy_t policy{};
-  set_crypto_policy(first.suite, policy.rtp, policy.rtcp);
+  libsrtp_crypto_policy(first.suite, policy.rtp, policy.rtcp);
   policy.ssrc.type = ssrc_specific;
   policy.ssrc.value = ssrc;
   if (use_mki) {

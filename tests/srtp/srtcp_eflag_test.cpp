@@ -2,6 +2,8 @@
 // by libsrtp2 (policy sec_serv_auth) is read by our receiver; for AEAD that is
 // RFC 7714 §9.2's "whole packet as AAD" case.
 #include <gtest/gtest.h>
+
+#include "dataplane/srtp/libsrtp_policy.h"
 #include <srtp2/srtp.h>
 
 #include <random>
@@ -15,29 +17,6 @@ namespace {
 
 class SrtcpEFlag : public ::testing::TestWithParam<Suite> {};
 
-void set_policy(Suite suite, srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp) {
-  switch (suite) {
-    case Suite::AesCm128HmacSha1_80:
-    case Suite::AesCm128HmacSha1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&rtcp);
-      if (suite == Suite::AesCm128HmacSha1_32) srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&rtp);
-      break;
-    case Suite::AesCm256HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&rtp);
-      srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&rtcp);
-      break;
-    case Suite::AeadAes128Gcm:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&rtp);
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&rtcp);
-      break;
-    case Suite::AeadAes256Gcm:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&rtp);
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&rtcp);
-      break;
-  }
-}
-
 TEST_P(SrtcpEFlag, AuthenticatedOnlySrtcpFromLibsrtp) {
   static const srtp_err_status_t initialised = srtp_init();  // once per process
   ASSERT_EQ(initialised, srtp_err_status_ok);
@@ -49,7 +28,7 @@ TEST_P(SrtcpEFlag, AuthenticatedOnlySrtcpFromLibsrtp) {
   std::copy_n(key.key.begin(), key.key_len, material.begin());
   std::copy_n(key.salt.begin(), key.salt_len, material.begin() + key.key_len);
   srtp_policy_t policy{};
-  set_policy(GetParam(), policy.rtp, policy.rtcp);
+  libsrtp_crypto_policy(GetParam(), policy.rtp, policy.rtcp);
   policy.rtcp.sec_serv = sec_serv_auth;  // E = 0
   policy.ssrc.type = ssrc_specific;
   policy.ssrc.value = ssrc;
