@@ -72,11 +72,11 @@ bool DpdkBackend::handle_arp(std::span<const std::uint8_t> payload, bool answer)
     return false;
   }
   if (sender_known_address) neighbours_.learn(neighbour_key(arp->sender_ip), arp->sender_mac);
+  if (!answer) return false;  // another worker's: counted and answered there, learned here
   if (arp->operation == packet::ArpOperation::Reply) {
     ++counters_.rx_arp_replies;
     return sender_known_address;
   }
-  if (!answer) return sender_known_address;  // another worker answered it already
   ++counters_.rx_arp_requests;
   std::uint8_t* body = nullptr;
   rte_mbuf* reply = control_frame(arp->sender_mac, packet::ether_type::kArp, packet::kArpLength, body);

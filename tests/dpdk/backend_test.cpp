@@ -371,6 +371,32 @@ TEST_F(DpdkBackendTest, OffLinkDestinationsGoToTheStaticGatewayMac) {
   EXPECT_EQ(parsed->ip.destination_v4, (packet::Ipv4Address{203, 0, 113, 5}));
 }
 
+TEST_F(DpdkBackendTest, OnAVlanOnlyItsTaggedFramesAreOursAndAnswersCarryTheTag) {
+  backend.reset();
+  port.reset();
+  DpdkPortConfig config = ring.config();
+  config.vlan_id = 100;
+  open(config);
+  // An ARP request tagged with VLAN 100 (IEEE 802.1Q), and the same untagged.
+  std::vector<std::uint8_t> tagged(packet::kEthernetHeaderLength + packet::kVlanTagLength + packet::kArpLength);
+  packet::EthernetHeaderFields ethernet{packet::kBroadcastMac, kPeerMac, packet::ether_type::kArp, true, 100};
+  packet::build_ethernet_header(tagged, ethernet);
+  packet::build_arp(std::span(tagged).subspan(18), {packet::ArpOperation::Request, kPeerMac, kPeerIp, {}, kMixerIp});
+  ring.inject(tagged);
+  ring.inject(arp_frame(packet::ArpOperation::Request, kPeerMac, kPeerIp, {}, kMixerIp));
+  EXPECT_EQ(poll(), 0u);
+  EXPECT_EQ(backend->counters().rx_not_for_us, 1u) << "the untagged one";
+  const auto frames = ring.drain();
+  ASSERT_EQ(frames.size(), 1u);
+  const auto reply = packet::parse_ethernet(frames[0]);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->vlan_tag_count, 1);
+  EXPECT_EQ(reply->outer_vlan_id(), 100);
+  const auto arp = packet::parse_arp(reply->payload);
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->operation, packet::ArpOperation::Reply);
+}
+
 TEST_F(DpdkBackendTest, RefusesAnAddressThePortDoesNotHaveAndASecondBackendOnTheQueue) {
   EXPECT_FALSE(backend->open_in_range("198.18.0.2", *ports));
   EXPECT_FALSE(backend->open_in_range("not an address", *ports));
