@@ -11,7 +11,7 @@
 #
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
-#       [--latency-bound-ms 200]
+#       [--latency-bound-ms 200] [--retries 1]
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +25,7 @@ start=20
 max=5000
 workers=1
 latency_bound=200
+retries=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
     --max) max=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --latency-bound-ms) latency_bound=$2; shift 2 ;;
+    --retries) retries=$2; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -112,6 +114,16 @@ run_step() {
   [ "$passed" = 1 ] && echo passed || echo failed
 }
 
+# A step holds if one of 1 + --retries runs passes: on a shared machine one
+# preemption of mrfpd is enough for a tick overrun.
+step_holds() {
+  local attempt
+  for attempt in $(seq 0 "$retries"); do
+    [ "$(run_step "$@")" = passed ] && return 0
+  done
+  return 1
+}
+
 round_to_size() { echo $(( ($1 + size - 1) / size * size )); }
 
 results=()
@@ -122,7 +134,7 @@ for codec in $codecs; do
     failed_at=
     n=$(round_to_size "$start")
     while [ "$n" -le "$max" ]; do
-      if [ "$(run_step "$codec" "$policy" "$n")" = passed ]; then held=$n; n=$((n * 2)); else failed_at=$n; break; fi
+      if step_holds "$codec" "$policy" "$n"; then held=$n; n=$((n * 2)); else failed_at=$n; break; fi
     done
     # Bisect down to a tenth of what held (at least one conference).
     while [ -n "$failed_at" ]; do
@@ -130,7 +142,7 @@ for codec in $codecs; do
       [ $((failed_at - held)) -le "$resolution" ] && break
       mid=$(round_to_size $(( (held + failed_at) / 2 )))
       { [ "$mid" -le "$held" ] || [ "$mid" -ge "$failed_at" ]; } && break
-      if [ "$(run_step "$codec" "$policy" "$mid")" = passed ]; then held=$mid; else failed_at=$mid; fi
+      if step_holds "$codec" "$policy" "$mid"; then held=$mid; else failed_at=$mid; fi
     done
     cpu=$(awk -F'\t' -v c="$codec" -v p="$policy" -v n="$held" '$1==c && $2==p && $3==n && $4==1 {print $6}' "$steps" | tail -1)
     cpu=${cpu:-0}
@@ -142,7 +154,7 @@ done
 
 # JSON: the verdicts and every step.
 {
-  echo "{\"duration_s\":$duration,\"conference_size\":$size,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
+  echo "{\"duration_s\":$duration,\"retries\":$retries,\"conference_size\":$size,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
   echo "\"machine\":{\"cores\":$(nproc),\"load_average_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
   echo "\"results\":[$(IFS=,; echo "${results[*]}")],"
   echo "\"steps\":["
