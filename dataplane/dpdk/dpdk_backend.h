@@ -60,7 +60,7 @@ struct DpdkCounters {
   std::uint64_t tx_refused = 0;          // the TX ring was full: freed, not retried
   std::uint64_t tx_no_mbuf = 0;          // a pool ran dry
   std::uint64_t tx_unresolved = 0;       // next hop MAC unknown: dropped, resolution asked
-  std::uint64_t tx_arp_requests = 0;     // resolution requests sent
+  std::uint64_t tx_arp_requests = 0;     // resolution requests sent (ARP and neighbour solicitations)
   std::uint64_t tx_bad_destination = 0;  // port index not open, family mismatch
   std::uint64_t tx_too_large = 0;        // payload beyond one mbuf
   std::uint64_t tx_control = 0;          // ARP/ICMP/NA answers sent
@@ -122,6 +122,7 @@ class DpdkBackend final : public PacketBackend {
                      const packet::Ipv6Address& destination, std::uint8_t hop_limit,
                      std::span<const std::uint8_t> message);
   void send_arp_request(const packet::Ipv4Address& target);
+  void send_neighbour_solicitation(const packet::Ipv6Address& target);
   // A fresh single-segment frame from the packet pool with the Ethernet header
   // written; body points after it. nullptr (counted) when the pool is empty.
   rte_mbuf* control_frame(const packet::MacAddress& destination, std::uint16_t ether_type, std::size_t body_length,

@@ -10,6 +10,8 @@
 
 #include "dataplane/dpdk/dpdk_backend.h"
 #include "dataplane/packet/arp.h"
+#include "dataplane/packet/bytes.h"
+#include "dataplane/packet/checksum.h"
 #include "dataplane/packet/ethernet.h"
 #include "dataplane/packet/icmp.h"
 #include "dataplane/packet/ipv4.h"
@@ -100,6 +102,44 @@ void DpdkBackend::send_arp_request(const packet::Ipv4Address& target) {
   packet::build_arp({body, packet::kArpLength}, arp);
   ++counters_.tx_arp_requests;
   enqueue_tx(request);
+}
+
+void DpdkBackend::send_neighbour_solicitation(const packet::Ipv6Address& target) {
+  // RFC 4861 §7.2.2: to the target's solicited-node group ff02::1:ffXX:XXXX (RFC 4291
+  // §2.7.1), whose MAC is 33:33 and the group's last four bytes (RFC 2464 §7).
+  packet::Ipv6Address group = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xFF, 0, 0, 0};
+  std::copy(target.begin() + 13, target.end(), group.begin() + 13);
+  const packet::MacAddress group_mac = {0x33, 0x33, group[12], group[13], group[14], group[15]};
+  constexpr std::size_t kSolicitationLength = 32;  // header, target, source link-layer option
+  std::uint8_t* body = nullptr;
+  rte_mbuf* frame =
+      control_frame(group_mac, packet::ether_type::kIpv6, packet::kIpv6HeaderLength + kSolicitationLength, body);
+  if (frame == nullptr) return;
+  packet::Ipv6HeaderFields ip;
+  ip.source = addressing_.ipv6;
+  ip.destination = group;
+  ip.next_header = packet::ip_protocol::kIcmpv6;
+  ip.hop_limit = 255;  // RFC 4861 §7.1.1
+  ip.traffic_class = 0;
+  ip.payload_length = kSolicitationLength;
+  packet::build_ipv6_header({body, packet::kIpv6HeaderLength}, ip);
+  std::uint8_t* message = body + packet::kIpv6HeaderLength;
+  std::memset(message, 0, kSolicitationLength);
+  message[0] = packet::icmpv6_type::kNeighborSolicitation;  // RFC 4861 §4.3
+  std::copy(target.begin(), target.end(), message + 8);
+  message[24] = 1;  // source link-layer address option, 8 bytes (RFC 4861 §4.6.1)
+  message[25] = 1;
+  std::copy(addressing_.mac.begin(), addressing_.mac.end(), message + 26);
+  // RFC 4443 §2.3: the checksum covers the RFC 8200 §8.1 pseudo-header.
+  packet::InternetChecksum sum;
+  sum.add(ip.source);
+  sum.add(ip.destination);
+  sum.add_u32(kSolicitationLength);
+  sum.add_u32(packet::ip_protocol::kIcmpv6);
+  sum.add({message, kSolicitationLength});
+  packet::store_be16(message + 2, sum.finish());
+  ++counters_.tx_arp_requests;
+  enqueue_tx(frame);
 }
 
 void DpdkBackend::handle_icmp(const packet::EthernetFrame& ethernet, const packet::Ipv4Address& source,

@@ -24,7 +24,8 @@ namespace mrfp::dataplane {
 
 namespace {
 
-// RFC 1122 §2.3.2.1: no more than one ARP request per second per destination.
+// RFC 1122 §2.3.2.1: no more than one ARP request per second per destination
+// (RFC 4861 §7.2.2's RetransTimer for neighbour solicitations is one second too).
 constexpr std::int64_t kSolicitIntervalUs = 1'000'000;
 
 packet::Ipv4Address ipv4_of(const sockaddr_storage& address) {
@@ -72,8 +73,10 @@ void DpdkBackend::flush_tx() {
 bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac) {
   if (remote.ss_family == AF_INET6) {
     const packet::Ipv6Address ip = ipv6_of(remote);
-    if (neighbours_.find(ip, mac) == NeighbourTable::Lookup::Reachable) return true;
-    ++counters_.tx_unresolved;  // learned from the participant's own frames or its NA
+    if (likely(neighbours_.find(ip, mac) == NeighbourTable::Lookup::Reachable)) return true;
+    // On-link only (no IPv6 router is configured): solicit and drop meanwhile (RFC 4861 §7.2.2).
+    if (neighbours_.may_solicit(ip, clock_.now_us(), kSolicitIntervalUs)) send_neighbour_solicitation(ip);
+    ++counters_.tx_unresolved;
     return false;
   }
   const packet::Ipv4Address ip = ipv4_of(remote);

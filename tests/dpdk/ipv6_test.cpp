@@ -170,5 +170,52 @@ TEST_F(DpdkIpv6Test, UdpIsDeliveredAndRepliedOverIpv6) {
   EXPECT_NE(parsed->udp.checksum, 0) << "mandatory over IPv6";
 }
 
+TEST_F(DpdkIpv6Test, AnUnknownNeighbourIsSolicited) {
+  auto opened = backend->open_in_range("2001:db8::1", *ports);
+  ASSERT_TRUE(opened);
+  Destination destination;
+  destination.local_port_index = opened->index;
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&destination.remote);
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = htons(5006);
+  std::memcpy(&v6->sin6_addr, kPeerIp6.data(), 16);
+  const std::uint8_t payload[] = {0x80, 0, 0, 1};
+  EXPECT_EQ(backend->send_to_many(payload, {&destination, 1}), 0u);
+  EXPECT_EQ(backend->counters().tx_unresolved, 1u);
+  const auto frames = ring.drain();
+  ASSERT_EQ(frames.size(), 1u);
+  const auto ethernet = packet::parse_ethernet(frames[0]);
+  ASSERT_TRUE(ethernet);
+  EXPECT_EQ(ethernet->destination, (packet::MacAddress{0x33, 0x33, 0xFF, 0x00, 0x00, 0x07}));
+  const auto ip = packet::parse_ipv6(ethernet->payload);
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->hop_limit, 255);
+  EXPECT_EQ(ip->destination,
+            (packet::Ipv6Address{0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xFF, 0x00, 0x00, 0x07}));
+  const auto solicitation = packet::parse_icmpv6(ip->source, ip->destination, ip->payload);
+  ASSERT_TRUE(solicitation) << packet::to_string(solicitation.error());
+  EXPECT_EQ(solicitation->type, packet::icmpv6_type::kNeighborSolicitation);
+  EXPECT_EQ(solicitation->target, kPeerIp6);
+  ASSERT_TRUE(solicitation->has_link_layer_address);
+  EXPECT_EQ(solicitation->link_layer_address, mixer_mac());
+
+  // The advertisement answers it (RFC 4861 §4.4: flags S and O, target link-layer option).
+  std::vector<std::uint8_t> advertisement(32, 0);
+  advertisement[0] = packet::icmpv6_type::kNeighborAdvertisement;
+  advertisement[4] = 0x60;
+  std::copy(kPeerIp6.begin(), kPeerIp6.end(), advertisement.begin() + 8);
+  advertisement[24] = 2;
+  advertisement[25] = 1;
+  std::copy(kPeerMac.begin(), kPeerMac.end(), advertisement.begin() + 26);
+  ring.inject(icmpv6_frame(mixer_mac(), kMixerIp6, advertisement));
+  EXPECT_EQ(backend->receive_burst(burst, 0), 0u);
+  EXPECT_EQ(backend->send_to_many(payload, {&destination, 1}), 1u);
+  const auto sent = ring.drain();
+  ASSERT_EQ(sent.size(), 1u);
+  const auto parsed = packet::parse_udp_frame(sent[0], true);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->ethernet.destination, kPeerMac);
+}
+
 }  // namespace
 }  // namespace mrfp::dataplane::test
