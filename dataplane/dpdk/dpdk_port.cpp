@@ -7,14 +7,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "dataplane/dpdk/dpdk_backend.h"
 #include "dataplane/dpdk/eal.h"
-#include "dataplane/packet/ethernet.h"
-#include "dataplane/packet/ipv6.h"
-#include "dataplane/packet/udp.h"
 
 namespace mrfp::dataplane {
 
