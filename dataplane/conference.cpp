@@ -485,8 +485,12 @@ void Conference::stage(std::uint32_t participant_index, ReceivedDatagram& packet
   }
   if (rtcp) {
     // RFC 3550 §6.4: the sender SSRC follows the 4-byte header.
-    if (packet.length < 8 || !p.ssrc) {
+    if (packet.length < 8) {
       ++p.counters.drop_malformed;
+      return;
+    }
+    if (!p.ssrc) {  // SRTCP before any RTP authenticated: no context to check it with yet
+      ++p.counters.drop_ssrc_mismatch;
       return;
     }
     const std::uint32_t ssrc = std::uint32_t{packet.data[4]} << 24 | std::uint32_t{packet.data[5]} << 16 |

@@ -11,6 +11,7 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libcivetweb-dev
   libssl-dev gnuplot-nox openssl iproute2
+  ffmpeg  # a real SRTP client with its own SRTP code (libavformat): tests/e2e/ffmpeg_interop_test
 )
 
 missing=()
