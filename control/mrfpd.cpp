@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
   app.add_option("--dpdk-gateway", dpdk_port.ipv4_gateway, "next hop for off-link participants (resolved by ARP)");
   app.add_option("--dpdk-prefix-length", dpdk_port.ipv4_prefix_length, "prefix length of --media-address")
       ->capture_default_str();
+  app.add_option("--dpdk-idle-sleep-us", dpdk_port.idle_sleep_us,
+                 "sleep when a poll finds nothing (0: pure polling on a dedicated core)")
+      ->capture_default_str();
   app.add_option("eal", eal_args, "EAL arguments (after --), with --dpdk");
   CLI11_PARSE(app, argc, argv);
   if (!eal_args.empty() && !use_dpdk) {
@@ -112,8 +115,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   if (use_dpdk) {
-    // The media address is the port's IPv4 address; ARP answers for it.
-    dpdk_port.ipv4_address = dataplane_options.media_address;
+    // The media address is the port's own: ARP (IPv4) or neighbour discovery (IPv6) answers for it.
+    if (dataplane_options.media_address.find(':') != std::string::npos) {
+      dpdk_port.ipv6_address = dataplane_options.media_address;
+    } else {
+      dpdk_port.ipv4_address = dataplane_options.media_address;
+    }
     auto factory = mrfp::dataplane::make_dpdk_backend_factory(eal_args, dpdk_port, dataplane_options.workers);
     if (!factory) {
       spdlog::error("DPDK backend: {}", factory.error().message);
