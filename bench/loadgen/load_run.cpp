@@ -443,6 +443,7 @@ LoadResult run_load(const LoadOptions& options) {
   // Counted over the run only: the set-up and the precomputation are not load.
   const MixerCounters before = mixer_counters(client.stats(), ours);
   const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
+  const double own_cpu_before = process_cpu_seconds(static_cast<int>(getpid()));
   // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
@@ -475,6 +476,7 @@ LoadResult run_load(const LoadOptions& options) {
   }
   sending.join();
   const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
+  const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
   const double wall = seconds_since(wall_before);
   // The mixer's jitter buffer still holds the last frames.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
@@ -486,6 +488,7 @@ LoadResult run_load(const LoadOptions& options) {
   receiver.join();
   result.run_s = wall;
   if (cpu_before >= 0 && cpu_after >= 0) result.mrfpd_cpu_cores = (cpu_after - cpu_before) / wall;
+  result.loadgen_cpu_cores = (own_cpu_after - own_cpu_before) / wall;
   for (const auto id : conference_ids) {
     try {
       client.delete_conference(id);
