@@ -174,6 +174,8 @@ if command -v gnuplot > /dev/null; then
       plot_lines+=("'$data' using 1:3 axes x1y2 with linespoints dashtype 2 title 'loss $policy'")
     done
     [ ${#plot_lines[@]} -gt 0 ] || continue
+    # gnuplot refuses an empty range: with no loss at all, show 0-1 %.
+    loss_range=$(awk -F'\t' -v c="$codec" '$1==c && $5+0 > 0 {found=1} END {print found ? "[0:*]" : "[0:1]"}' "$steps")
     gnuplot <<PLOT
 set terminal pngcairo size 1000,600 noenhanced
 set output '$out/capacity-$codec.png'
@@ -184,7 +186,7 @@ set y2label 'listener packet loss (%)'
 set ytics nomirror
 set y2tics
 set yrange [0:*]
-set y2range [0:1<*]
+set y2range $loss_range
 set key top left
 set grid
 set logscale x 2
