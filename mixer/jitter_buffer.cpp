@@ -16,7 +16,10 @@ struct Slot {
   std::uint32_t timestamp = 0;
   std::uint16_t size = 0;
   std::optional<AudioLevel> audio_level{};
-  std::array<std::uint8_t, kMaxPayloadBytes> payload{};
+  // Payload bytes live apart from the slot headers (State::payload_storage), so
+  // walking the slots touches a few cache lines, not one 1.5 kB slot each:
+  // with 10,000 participants the tick pops 10,000 buffers.
+  std::uint8_t* payload = nullptr;
 };
 
 // Extended sequence numbers start one wrap cycle up, so that a packet from
@@ -35,7 +38,12 @@ struct JitterBuffer::State {
   explicit State(const JitterBufferConfig& buffer_config)
       : config(sanitized(buffer_config)),
         frame_ts(config.clock_rate_hz * config.frame_ms / 1000),
-        slots(config.capacity_frames) {}
+        slots(config.capacity_frames),
+        payload_storage(std::size_t{config.capacity_frames} * kMaxPayloadBytes) {
+    for (std::size_t i = 0; i < slots.size(); ++i) slots[i].payload = payload_storage.data() + i * kMaxPayloadBytes;
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
 
   static JitterBufferConfig sanitized(JitterBufferConfig c) {
     c.clock_rate_hz = std::max<std::uint32_t>(c.clock_rate_hz, 1000);
@@ -51,6 +59,7 @@ struct JitterBuffer::State {
   const JitterBufferConfig config;
   const std::uint32_t frame_ts;  // one frame in RTP clock units
   std::vector<Slot> slots;       // sized once, here; never resized
+  std::vector<std::uint8_t> payload_storage;  // kMaxPayloadBytes per slot
   JitterBufferStats stats{};
 
   // The cursor: the next sequence number not yet played or skipped, and the
@@ -149,7 +158,7 @@ struct JitterBuffer::State {
     slot.timestamp = packet.timestamp;
     slot.size = static_cast<std::uint16_t>(packet.payload.size());
     slot.audio_level = packet.audio_level;
-    std::copy(packet.payload.begin(), packet.payload.end(), slot.payload.begin());
+    std::copy(packet.payload.begin(), packet.payload.end(), slot.payload);
     ++buffered;
     if (extended_sequence > highest_sequence) {
       highest_sequence = extended_sequence;
@@ -314,7 +323,7 @@ struct JitterBuffer::State {
   // one right after the missing frame, offer it for in-band FEC.
   PlayoutFrame missing_frame(const Slot& head, std::int32_t ahead) {
     const bool right_after = head.extended_sequence == next_sequence + 1 && ahead == static_cast<std::int32_t>(frame_ts);
-    return conceal_or_idle(right_after ? std::span<const std::uint8_t>(head.payload.data(), head.size)
+    return conceal_or_idle(right_after ? std::span<const std::uint8_t>(head.payload, head.size)
                                        : std::span<const std::uint8_t>{});
   }
 
@@ -341,7 +350,7 @@ struct JitterBuffer::State {
     }
     PlayoutFrame frame;
     frame.kind = PlayoutKind::Packet;
-    frame.payload = std::span<const std::uint8_t>(head.payload.data(), head.size);
+    frame.payload = std::span<const std::uint8_t>(head.payload, head.size);
     frame.sequence = static_cast<std::uint16_t>(head.extended_sequence);
     frame.timestamp = head.timestamp;
     frame.audio_level = head.audio_level;
