@@ -182,6 +182,9 @@ TEST_F(DpdkIpv6Test, AnUnknownNeighbourIsSolicited) {
   const std::uint8_t payload[] = {0x80, 0, 0, 1};
   EXPECT_EQ(backend->send_to_many(payload, {&destination, 1}), 0u);
   EXPECT_EQ(backend->counters().tx_unresolved, 1u);
+  EXPECT_EQ(backend->counters().tx_arp_requests, 1u);
+  EXPECT_EQ(backend->counters().tx_no_mbuf, 0u);
+  EXPECT_EQ(backend->counters().tx_refused, 0u);
   const auto frames = ring.drain();
   ASSERT_EQ(frames.size(), 1u);
   const auto ethernet = packet::parse_ethernet(frames[0]);
