@@ -169,6 +169,19 @@ std::vector<std::vector<std::uint8_t>> seed_packets(std::string_view target) {
   if (target == "udp_frame") return udp_frame_seeds();
   if (target == "rtp") return rtp_seeds();
   if (target == "rtcp") return rtcp_seeds();
+  if (target == "srtp_unprotect") {
+    // The first byte selects the mode (see srtp_unprotect_fuzz.cpp): every
+    // RTP and RTCP seed in each of the eight modes.
+    std::vector<Packet> seeds;
+    for (std::uint8_t mode = 0; mode < 8; ++mode) {
+      for (const auto& plain : (mode & 1) ? rtcp_seeds() : rtp_seeds()) {
+        Packet seed{mode};
+        seed.insert(seed.end(), plain.begin(), plain.end());
+        seeds.push_back(std::move(seed));
+      }
+    }
+    return seeds;
+  }
   return {};
 }
 

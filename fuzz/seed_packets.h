@@ -8,7 +8,8 @@
 
 namespace mrfp::fuzz {
 
-// target: "udp_frame", "rtp" or "rtcp". Empty for an unknown target.
+// target: "udp_frame", "rtp", "rtcp" or "srtp_unprotect" (RTP/RTCP behind a
+// mode byte). Empty for an unknown target.
 std::vector<std::vector<std::uint8_t>> seed_packets(std::string_view target);
 
 }  // namespace mrfp::fuzz

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a given
 # number of seconds from a seed corpus of valid packets the builders generate.
 #   scripts/fuzz.sh [seconds per target, default 30] [target...]
-#   targets: udp_frame rtp rtcp (default: all)
+#   targets: udp_frame rtp rtcp srtp_unprotect (default: all)
 # The growing corpus lives in build-fuzz/corpus/<target>; crashes are written to
 # build-fuzz/crashes/<target>/ and make the script exit non-zero.
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(udp_frame rtp rtcp)
+[ ${#targets[@]} -eq 0 ] && targets=(udp_frame rtp rtcp srtp_unprotect)
 build_dir=build-fuzz
 jobs=${FUZZ_BUILD_JOBS:-2}
 
