@@ -168,7 +168,9 @@ if command -v gnuplot > /dev/null; then
     plot_lines=()
     for policy in $policies; do
       data="$out/plot-$codec-$policy.dat"
-      awk -F'\t' -v c="$codec" -v p="$policy" '$1==c && $2==p && $6 != "" {print $3, $6 * 100, $5 * 100}' "$steps" | sort -n > "$data"
+      # Retried steps: one point per N, the mean of its runs.
+      awk -F'\t' -v c="$codec" -v p="$policy" '$1==c && $2==p && $6 != "" {cpu[$3] += $6; loss[$3] += $5; runs[$3]++}
+        END {for (n in runs) print n, cpu[n] / runs[n] * 100, loss[n] / runs[n] * 100}' "$steps" | sort -n > "$data"
       [ -s "$data" ] || continue
       plot_lines+=("'$data' using 1:2 axes x1y1 with linespoints title 'CPU $policy'")
       plot_lines+=("'$data' using 1:3 axes x1y2 with linespoints dashtype 2 title 'loss $policy'")
