@@ -58,7 +58,9 @@ void Worker::run() {
     std::int64_t now = monotonic_us();
     std::int64_t next_due = now + kMaxWaitUs;
     for (const auto& [id, conference] : conferences_) next_due = std::min(next_due, conference->next_tick_us());
-    receive_and_mix(static_cast<int>(std::max<std::int64_t>(0, next_due - now) / 1000));
+    // Rounded up to whole milliseconds (the poll's unit): a tick may start up
+    // to 1 ms late, which its fixed grid absorbs, rather than spin until it is due.
+    receive_and_mix(static_cast<int>((std::max<std::int64_t>(0, next_due - now) + 999) / 1000));
     const std::int64_t busy_start = monotonic_us();
     tick_conferences(busy_start);
     const std::int64_t end = monotonic_us();
