@@ -1,5 +1,7 @@
 #include "bench/loadgen/load_run.h"
 
+#include "control/enum_conversion.h"
+
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <sched.h>
@@ -122,7 +124,7 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
     try {
       for (std::uint32_t c; (c = next_conference.fetch_add(1)) < options.conferences;) {
         mp::v1::CreateConferenceRequest create;
-        create.add_codecs(to_proto(options.codec));
+        create.add_codecs(control::to_proto(options.codec));
         create.set_frame_ms(options.frame_ms);
         create.set_speakers(options.speakers);
         *create.mutable_group_key() = to_proto(group_keys[c]);
@@ -132,7 +134,7 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
           const std::uint32_t p = c * plan.conference_size() + m;
           mp::v1::AddParticipantRequest add;
           add.set_conference_id(conference_ids[c]);
-          add.set_codec(to_proto(options.codec));
+          add.set_codec(control::to_proto(options.codec));
           add.set_payload_type(payload_type_of(options.codec));
           char host[INET_ADDRSTRLEN];
           const in_addr address = participant_address(p);

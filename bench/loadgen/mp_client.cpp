@@ -1,5 +1,7 @@
 #include "bench/loadgen/mp_client.h"
 
+#include "control/enum_conversion.h"
+
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 
@@ -26,29 +28,9 @@ void check(const grpc::Status& status, const char* rpc) {
 }
 }  // namespace
 
-mp::v1::Codec to_proto(mixer::Codec codec) {
-  switch (codec) {
-    case mixer::Codec::Pcmu: return mp::v1::CODEC_PCMU;
-    case mixer::Codec::Pcma: return mp::v1::CODEC_PCMA;
-    case mixer::Codec::Opus: return mp::v1::CODEC_OPUS;
-  }
-  return mp::v1::CODEC_UNSPECIFIED;
-}
-
-mp::v1::SrtpSuite to_proto(srtp::Suite suite) {
-  switch (suite) {
-    case srtp::Suite::AesCm128HmacSha1_80: return mp::v1::AES_CM_128_HMAC_SHA1_80;
-    case srtp::Suite::AesCm128HmacSha1_32: return mp::v1::AES_CM_128_HMAC_SHA1_32;
-    case srtp::Suite::AesCm256HmacSha1_80: return mp::v1::AES_256_CM_HMAC_SHA1_80;
-    case srtp::Suite::AeadAes128Gcm: return mp::v1::AEAD_AES_128_GCM;
-    case srtp::Suite::AeadAes256Gcm: return mp::v1::AEAD_AES_256_GCM;
-  }
-  return mp::v1::SRTP_SUITE_UNSPECIFIED;
-}
-
 mp::v1::SrtpKey to_proto(const srtp::MasterKey& key) {
   mp::v1::SrtpKey out;
-  out.set_suite(to_proto(key.suite));
+  out.set_suite(control::to_proto(key.suite));
   const auto bytes = key.key_bytes();
   const auto salt = key.salt_bytes();
   const auto mki = key.mki_bytes();

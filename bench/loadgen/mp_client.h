@@ -14,8 +14,6 @@
 
 namespace mrfp::loadgen {
 
-mp::v1::Codec to_proto(mixer::Codec codec);
-mp::v1::SrtpSuite to_proto(srtp::Suite suite);
 mp::v1::SrtpKey to_proto(const srtp::MasterKey& key);
 
 class MpClient {
