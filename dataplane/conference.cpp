@@ -24,6 +24,11 @@ constexpr std::int64_t kEventRateLimitUs = 1'000'000;
 // A tick later than this many frames resynchronises the clock instead of
 // catching up (e.g. after the process was stopped), and counts an overrun.
 constexpr int kMaxCatchUpTicks = 50;
+// RFC 3550 §6.3.5 times a member out after five report intervals without
+// hearing from it; at the 5 s minimum interval that is 25 s. We report it (the
+// MRFC decides whether to remove the participant), once per silence.
+constexpr std::int64_t kInactivityTimeoutUs = 25'000'000;
+constexpr std::uint64_t kInactivityCheckTicks = 50;
 
 bool same_endpoint(const sockaddr_storage& a, const sockaddr_storage& b) {
   if (a.ss_family != b.ss_family) return false;
@@ -86,6 +91,8 @@ struct Conference::Participant {
   Counters counters;
   double jitter_ms = 0, round_trip_ms = 0, fraction_lost = 0;
   std::int64_t last_event_us = -kEventRateLimitUs;
+  std::int64_t last_packet_us = 0;  // 0: none yet since it joined (then join time counts)
+  bool timed_out = false;
 
   bool sending() const { return mixer::sends_to_mixer(direction) && !hold; }
 };
@@ -163,6 +170,7 @@ Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const Co
   c.tx_frames_.reserve(max_outputs);
   c.tx_streams_.reserve(max_outputs);
   c.destinations_.reserve(max_participants);
+  c.last_speakers_.reserve(max_participants);
   // The common stream of each static payload type exists from the start, so
   // CreateConference can name its SSRC; Opus (dynamic PT) gets one on first use.
   for (auto codec : spec.codecs) {
@@ -474,6 +482,8 @@ void Conference::report(Participant& p, Event::Kind kind, std::int64_t now_us, c
 void Conference::stage(std::uint32_t participant_index, ReceivedDatagram& packet) {
   auto& p = *participants_[participant_index];
   ++p.counters.rx_packets;
+  p.last_packet_us = packet.arrival_us;
+  p.timed_out = false;
   p.counters.rx_bytes += packet.length;
   const std::span<const std::uint8_t> bytes(packet.data, packet.length);
   const bool rtcp = packet::is_rtcp_on_multiplexed_port(bytes);
@@ -662,13 +672,23 @@ std::int64_t Conference::tick_if_due(std::int64_t now_us, Transmitter& transmitt
     tick_once(now_us, transmitter);
     next_tick_us_ += frame_us_;  // a fixed grid: the RTP clock never drifts
   }
-  if (ticks > 1) counters_.tick_overruns += static_cast<std::uint64_t>(ticks - 1);
+  if (ticks > 1) {
+    counters_.tick_overruns += static_cast<std::uint64_t>(ticks - 1);
+    if (now_us - last_overload_event_us_ >= kEventRateLimitUs) {
+      last_overload_event_us_ = now_us;
+      publish(events_, events_dropped_, Event::Kind::Overload, id_, 0,
+              "%d ticks were due at once: the worker fell %lld ms behind", ticks,
+              static_cast<long long>((ticks - 1) * frame_us_ / 1000));
+    }
+  }
   return next_tick_us_;
 }
 
 void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
   ++counters_.ticks;
   const auto frames = mixer_->tick();
+  report_speaker_change();
+  if (counters_.ticks % kInactivityCheckTicks == 0) report_inactivity(now_us);
   tx_views_.clear();
   tx_frames_.clear();
   tx_streams_.clear();
@@ -743,6 +763,33 @@ void Conference::rotate_ssrc(OutputStream& stream, std::uint32_t frame_index) {
   stream.next_report_us = 0;  // an SR for the new SSRC right away
   stream.mark_next = true;
   ++counters_.ssrc_rotations;
+}
+
+void Conference::report_speaker_change() {
+  const auto speakers = mixer_->speaker_slots();
+  if (std::equal(speakers.begin(), speakers.end(), last_speakers_.begin(), last_speakers_.end())) return;
+  last_speakers_.assign(speakers.begin(), speakers.end());  // capacity reserved at creation
+  char detail[96] = "speakers:";
+  std::size_t used = std::strlen(detail);
+  for (const auto slot : speakers) {
+    const auto index = index_by_mixer_slot_[slot];
+    if (index == UINT32_MAX || used + 12 >= sizeof detail) continue;
+    used += static_cast<std::size_t>(std::snprintf(detail + used, sizeof detail - used, " %u", participants_[index]->id));
+  }
+  publish(events_, events_dropped_, Event::Kind::SpeakerChange, id_, 0, "%s", detail);
+}
+
+void Conference::report_inactivity(std::int64_t now_us) {
+  for (auto& participant : participants_) {
+    if (!participant || participant->timed_out || !participant->sending()) continue;
+    auto& p = *participant;
+    if (p.last_packet_us == 0) p.last_packet_us = now_us;  // the clock starts when it could first send
+    if (now_us - p.last_packet_us < kInactivityTimeoutUs) continue;
+    p.timed_out = true;
+    publish(events_, events_dropped_, Event::Kind::TimedOut, id_, p.id,
+            "participant %u: nothing received for %lld s", p.id,
+            static_cast<long long>((now_us - p.last_packet_us) / 1'000'000));
+  }
 }
 
 std::uint32_t Conference::rtp_timestamp_of(const mixer::OutputFrame& frame) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -99,6 +100,8 @@ class Conference {
   Result<OutputStream*> new_output_stream(std::string purpose, std::uint32_t owner_id);
   Result<OutputStream*> common_stream(mixer::Codec codec, std::uint8_t payload_type);
   void rotate_ssrc(OutputStream& stream, std::uint32_t frame_index);
+  void report_speaker_change();
+  void report_inactivity(std::int64_t now_us);
   void expire_group_keys_before(std::int64_t deadline_us);
   void remove_group_key(srtp::KeyHandle key);
   void report(Participant& p, Event::Kind kind, std::int64_t now_us, const char* what);
@@ -150,6 +153,8 @@ class Conference {
   std::vector<OutputStream*> tx_streams_;
 
   Counters counters_;
+  std::vector<std::uint32_t> last_speakers_;  // mixer slots, for SpeakerChange events
+  std::int64_t last_overload_event_us_ = std::numeric_limits<std::int64_t>::min() / 2;
 };
 
 }  // namespace mrfp::dataplane

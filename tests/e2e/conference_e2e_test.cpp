@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 
+#include <algorithm>
+#include <mutex>
+
 #include "e2e/conference_harness.h"
 
 namespace mrfp {
@@ -21,6 +24,13 @@ TEST_P(ConferenceEndToEnd, EachSpeakerHearsTheOthersAndNotItself) {
   const auto [codec, suite, engine, host] = GetParam();
   dataplane::Dataplane dataplane(e2e::loopback_options(31000, 64, engine, host));
   dataplane.start();
+  std::mutex events_mutex;
+  std::vector<dataplane::Event> events;
+  dataplane.subscribe([&](const dataplane::Event& event) {
+    std::lock_guard lock(events_mutex);
+    events.push_back(event);
+    return true;
+  });
   const auto group_key = sim::make_key(suite, 1234);
   dataplane::ConferenceSpec spec;
   spec.codecs = {codec};
@@ -37,6 +47,15 @@ TEST_P(ConferenceEndToEnd, EachSpeakerHearsTheOthersAndNotItself) {
   }
   e2e::run_frames(participants, 100, [](std::size_t, int) { return true; });
 
+  {
+    std::lock_guard lock(events_mutex);
+    const auto count = [&](dataplane::Event::Kind kind) {
+      return std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == kind; });
+    };
+    EXPECT_EQ(count(dataplane::Event::Kind::Joined), 3);
+    EXPECT_GE(count(dataplane::Event::Kind::SpeakerChange), 1);
+    EXPECT_EQ(count(dataplane::Event::Kind::AuthFailureBurst), 0);
+  }
   const auto stats = dataplane.conference_stats(conference->id);
   ASSERT_TRUE(stats);
   for (std::size_t i = 0; i < participants.size(); ++i) {
