@@ -10,8 +10,7 @@ ParseResult<UdpFrame> parse_udp_frame(std::span<const std::uint8_t> frame, bool 
   if (!ethernet) return ethernet.error();
   UdpFrame parsed;
   parsed.ethernet = ethernet.value();
-  std::span<const std::uint8_t> segment;
-  bool checksum_ok = true;
+  std::span<const std::uint8_t> segment;  // the IP payload: the UDP datagram
   if (ethernet->ether_type == ether_type::kIpv4) {
     const ParseResult<Ipv4Packet> ip = parse_ipv4(ethernet->payload);
     if (!ip) return ip.error();
@@ -21,12 +20,6 @@ ParseResult<UdpFrame> parse_udp_frame(std::span<const std::uint8_t> frame, bool 
     parsed.ip.destination_v4 = ip->destination;
     parsed.ttl_or_hop_limit = ip->ttl;
     segment = ip->payload;
-    const ParseResult<UdpDatagram> udp = parse_udp(segment);
-    if (!udp) return udp.error();
-    parsed.udp = udp.value();
-    if (verify_udp_checksum) {
-      checksum_ok = packet::verify_udp_checksum(ip->source, ip->destination, segment.first(udp->length));
-    }
   } else if (ethernet->ether_type == ether_type::kIpv6) {
     const ParseResult<Ipv6Packet> ip = parse_ipv6(ethernet->payload);
     if (!ip) return ip.error();
@@ -36,16 +29,20 @@ ParseResult<UdpFrame> parse_udp_frame(std::span<const std::uint8_t> frame, bool 
     parsed.ip.destination_v6 = ip->destination;
     parsed.ttl_or_hop_limit = ip->hop_limit;
     segment = ip->payload;
-    const ParseResult<UdpDatagram> udp = parse_udp(segment);
-    if (!udp) return udp.error();
-    parsed.udp = udp.value();
-    if (verify_udp_checksum) {
-      checksum_ok = packet::verify_udp_checksum(ip->source, ip->destination, segment.first(udp->length));
-    }
   } else {
     return ParseError::UnsupportedEtherType;
   }
-  if (!checksum_ok) return ParseError::BadChecksum;
+  const ParseResult<UdpDatagram> udp = parse_udp(segment);
+  if (!udp) return udp.error();
+  parsed.udp = udp.value();
+  if (verify_udp_checksum) {
+    const auto datagram = segment.first(udp->length);
+    const bool checksum_ok =
+        parsed.ip.version == IpVersion::V4
+            ? packet::verify_udp_checksum(parsed.ip.source_v4, parsed.ip.destination_v4, datagram)
+            : packet::verify_udp_checksum(parsed.ip.source_v6, parsed.ip.destination_v6, datagram);
+    if (!checksum_ok) return ParseError::BadChecksum;
+  }
   return parsed;
 }
 

@@ -15,6 +15,8 @@
 
 namespace mrfp::srtp {
 
+struct TrailerLayout;
+
 class SrtpSession final : public SrtpProcessor {
  public:
   // `engine` must outlive the session; one session per lcore.
@@ -68,6 +70,8 @@ class SrtpSession final : public SrtpProcessor {
   PacketStatus prepare_protect_rtcp(PacketView& packet, CryptoJob& job, Pending& pending);
   void finish_protect(Kind kind, const CryptoJob& job, Pending& pending);
   PacketStatus prepare_unprotect_rtp(PacketView& packet, CryptoJob& job, Pending& pending, bool& defer);
+  void begin_unprotect(PacketView& packet, StreamContext* stream, std::uint64_t index, std::uint32_t payload_end,
+                       const TrailerLayout& trailer, const std::uint8_t* tag, CryptoJob& job, Pending& pending);
   PacketStatus prepare_unprotect_rtcp(PacketView& packet, CryptoJob& job, Pending& pending, bool& defer);
   template <Kind kind>
   void run_unprotect_jobs(std::size_t jobs);

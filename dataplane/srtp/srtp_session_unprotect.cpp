@@ -98,6 +98,23 @@ void SrtpSession::run_unprotect_jobs(std::size_t jobs) {
   }
 }
 
+// What SRTP and SRTCP unprotect share once the index passed the replay check:
+// the pending record (with the received tag, before decryption overwrites
+// anything) and the job's packet and direction.
+void SrtpSession::begin_unprotect(PacketView& packet, StreamContext* stream, std::uint64_t index,
+                                  std::uint32_t payload_end, const TrailerLayout& trailer, const std::uint8_t* tag,
+                                  CryptoJob& job, Pending& pending) {
+  pending = Pending{};
+  pending.packet = &packet;
+  pending.context = stream;
+  pending.index = index;
+  pending.payload_end = payload_end;
+  pending.try_other_keys = trailer.mki_len == 0 && stream->key_count > 1;
+  std::memcpy(pending.received_tag.data(), tag, trailer.tag_len);
+  job.packet = packet.data;
+  job.direction = CryptoDirection::Decrypt;
+}
+
 PacketStatus SrtpSession::prepare_unprotect_rtp(PacketView& packet, CryptoJob& job, Pending& pending, bool& defer) {
   const std::uint32_t header = rtp_header_length(packet.data, packet.length);
   if (header == 0) return PacketStatus::Malformed;
@@ -126,15 +143,7 @@ PacketStatus SrtpSession::prepare_unprotect_rtp(PacketView& packet, CryptoJob& j
     case ReplayCheck::Fresh: break;
   }
 
-  pending = Pending{};
-  pending.packet = &packet;
-  pending.context = stream;
-  pending.index = index;
-  pending.payload_end = payload_end;
-  pending.try_other_keys = trailer.mki_len == 0 && stream->key_count > 1;
-  std::memcpy(pending.received_tag.data(), tag, trailer.tag_len);
-  job.packet = packet.data;
-  job.direction = CryptoDirection::Decrypt;
+  begin_unprotect(packet, stream, index, payload_end, trailer, tag, job, pending);
   job.cipher_offset = header;
   job.cipher_length = payload_end - header;
   if (trailer.aead) {
@@ -181,15 +190,7 @@ PacketStatus SrtpSession::prepare_unprotect_rtcp(PacketView& packet, CryptoJob& 
     case ReplayCheck::Fresh: break;
   }
 
-  pending = Pending{};
-  pending.packet = &packet;
-  pending.context = stream;
-  pending.index = index;
-  pending.payload_end = payload_end;
-  pending.try_other_keys = trailer.mki_len == 0 && stream->key_count > 1;
-  std::memcpy(pending.received_tag.data(), tag, trailer.tag_len);
-  job.packet = packet.data;
-  job.direction = CryptoDirection::Decrypt;
+  begin_unprotect(packet, stream, index, payload_end, trailer, tag, job, pending);
   job.cipher_offset = kRtcpHeaderLen;
   job.cipher_length = encrypted ? payload_end - kRtcpHeaderLen : 0;
   if (trailer.aead) {
