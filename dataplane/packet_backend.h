@@ -23,6 +23,9 @@ class PacketBackend : public Transmitter {
   // Fills `burst` (at most its capacity), waiting up to timeout_ms for the
   // first datagram. Datagrams stay valid until the next call.
   virtual std::size_t receive_burst(ReceiveBurst& burst, int timeout_ms) = 0;
+  // Called once on the worker's own thread before its first burst (DPDK makes
+  // the thread an lcore there: per-lcore mempool caches, and its own core).
+  virtual void attach_worker_thread() {}
 };
 
 // The kernel UDP socket backend: one non-blocking socket per port, epoll,

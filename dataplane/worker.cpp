@@ -52,6 +52,7 @@ void Worker::stop() {
 }
 
 void Worker::run() {
+  backend_->attach_worker_thread();
   window_start_us_ = monotonic_us();
   while (running_.load(std::memory_order_relaxed)) {
     commands_.drain([this](Command& command) { command(*this); });
@@ -77,6 +78,16 @@ void Worker::receive_and_mix(int timeout_ms) {
   const std::size_t count = backend_->receive_burst(burst_, timeout_ms);
   if (count == 0) return;
   const std::int64_t start = monotonic_us();
+  // Thousands of participants do not fit in the caches: load every packet's
+  // owner, then every owner's participant, before checking any packet.
+  for (const auto& packet : burst_) {
+    if (packet.local_port_index < port_owners_.size()) __builtin_prefetch(&port_owners_[packet.local_port_index]);
+  }
+  for (const auto& packet : burst_) {
+    if (packet.local_port_index >= port_owners_.size()) continue;
+    const PortOwner& owner = port_owners_[packet.local_port_index];
+    if (owner.conference) owner.conference->prefetch(owner.participant_index);
+  }
   for (auto& packet : burst_) {
     if (packet.truncated) {
       ++counters_.drop_malformed;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 
 #include <algorithm>
 #include <cstring>
@@ -39,6 +40,18 @@ DpdkBackend::~DpdkBackend() {
   flush_tx();
   // What the ring refused on the last flush is freed there; nothing else is held.
   port_->release_queue(queue_);
+}
+
+void DpdkBackend::attach_worker_thread() {
+  // A thread without an lcore id allocates and frees every mbuf through the
+  // mempool's shared ring, without the per-lcore cache.
+  if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0) return;
+  // The queue-th worker lcore of EAL's -l list (after the main lcore), if any.
+  unsigned lcore = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
+  for (std::uint16_t i = 0; i < queue_ && lcore < RTE_MAX_LCORE; ++i) lcore = rte_get_next_lcore(lcore, 1, 0);
+  if (lcore >= RTE_MAX_LCORE) return;
+  rte_cpuset_t cores = rte_lcore_cpuset(lcore);
+  rte_thread_set_affinity(&cores);
 }
 
 Result<OpenedSocket> DpdkBackend::open_in_range(const std::string& local_address, PortAllocator& ports) {

@@ -80,6 +80,9 @@ class DpdkBackend final : public PacketBackend {
   // One poll of the RX queue (two rx_bursts of 32 at most); never blocks. When
   // nothing came and timeout_ms > 0, sleeps DpdkPortConfig::idle_sleep_us first.
   std::size_t receive_burst(ReceiveBurst& burst, int timeout_ms) override;
+  // Registers the worker thread with EAL (an lcore id, hence mempool caches)
+  // and pins it to the queue-th worker lcore of EAL's -l list when there is one.
+  void attach_worker_thread() override;
   std::size_t send_to_many(std::span<const std::uint8_t> bytes, std::span<const Destination> destinations) override;
 
   const DpdkCounters& counters() const { return counters_; }

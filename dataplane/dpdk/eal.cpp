@@ -2,6 +2,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <sched.h>
 
 #include <memory>
 #include <mutex>
@@ -36,7 +37,14 @@ Status init_eal(const std::vector<std::string>& args) {
   eal.storage.insert(eal.storage.end(), args.begin(), args.end());
   for (std::string& arg : eal.storage) eal.argv.push_back(arg.data());
   eal.argv.push_back(nullptr);
+  cpu_set_t before{};
+  const bool had_affinity = sched_getaffinity(0, sizeof before, &before) == 0;
   const int parsed = rte_eal_init(static_cast<int>(eal.storage.size()), eal.argv.data());
+  // EAL pins the calling thread to the main lcore, and every thread it makes
+  // later inherits that. Ours is a control thread: give it back the cores it had,
+  // so control threads do not crowd one core. Workers pin themselves to worker
+  // lcores (DpdkBackend::attach_worker_thread).
+  if (parsed >= 0 && had_affinity) sched_setaffinity(0, sizeof before, &before);
   if (parsed < 0) {
     std::string joined;
     for (const std::string& arg : args) joined += " " + arg;

@@ -1,5 +1,8 @@
 #include "dataplane/packet/checksum.h"
 
+#include <bit>
+#include <cstring>
+
 namespace mrfp::packet {
 
 void InternetChecksum::add(std::span<const std::uint8_t> bytes) {
@@ -9,9 +12,25 @@ void InternetChecksum::add(std::span<const std::uint8_t> bytes) {
     index = 1;
     odd_byte_pending_ = false;
   }
-  for (; index + 1 < bytes.size(); index += 2) {
-    sum_ += static_cast<std::uint32_t>(bytes[index] << 8) | bytes[index + 1];
+  // RFC 1071 §2(B) and (C): the sum is independent of byte order and may be
+  // taken over wider chunks, so add 32-bit native-order chunks into 64 bits
+  // (no carry is lost below 2^32 chunks), fold, and swap once at the end.
+  std::uint64_t native = 0;
+  for (; index + 8 <= bytes.size(); index += 8) {
+    std::uint64_t chunk;
+    std::memcpy(&chunk, bytes.data() + index, 8);
+    native += (chunk & 0xFFFFFFFFu) + (chunk >> 32);
   }
+  for (; index + 1 < bytes.size(); index += 2) {
+    std::uint16_t word;
+    std::memcpy(&word, bytes.data() + index, 2);
+    native += word;
+  }
+  while (native >> 16) native = (native & 0xFFFF) + (native >> 16);
+  if constexpr (std::endian::native == std::endian::little) {
+    native = static_cast<std::uint16_t>(native << 8 | native >> 8);
+  }
+  sum_ += native;
   if (index < bytes.size()) {
     sum_ += static_cast<std::uint32_t>(bytes[index]) << 8;
     odd_byte_pending_ = true;

@@ -8,57 +8,6 @@ std::uint32_t RtpPacket::csrc(std::size_t index) const {
   return load_be32(csrc_bytes.data() + index * 4);
 }
 
-ParseResult<RtpPacket> parse_rtp_header(std::span<const std::uint8_t> packet) {
-  if (packet.size() < kRtpFixedHeaderLength) return ParseError::Truncated;
-  const std::uint8_t* bytes = packet.data();
-  // RFC 3550 §5.1: V(2) P(1) X(1) CC(4) | M(1) PT(7) | sequence | timestamp | SSRC.
-  if ((bytes[0] >> 6) != 2) return ParseError::BadVersion;
-  RtpPacket rtp;
-  rtp.padding = (bytes[0] & 0x20) != 0;
-  rtp.has_extension = (bytes[0] & 0x10) != 0;
-  rtp.csrc_count = bytes[0] & 0x0F;
-  rtp.marker = (bytes[1] & 0x80) != 0;
-  rtp.payload_type = bytes[1] & 0x7F;
-  rtp.sequence = load_be16(bytes + 2);
-  rtp.timestamp = load_be32(bytes + 4);
-  rtp.ssrc = load_be32(bytes + 8);
-
-  std::size_t offset = kRtpFixedHeaderLength;
-  const std::size_t csrc_length = std::size_t{rtp.csrc_count} * 4;
-  if (packet.size() < offset + csrc_length) return ParseError::CsrcBeyondPacket;
-  rtp.csrc_bytes = packet.subspan(offset, csrc_length);
-  offset += csrc_length;
-
-  if (rtp.has_extension) {
-    // RFC 3550 §5.3.1: 16-bit profile-defined field, 16-bit length in 32-bit words
-    // not counting this 4-byte header.
-    if (packet.size() < offset + 4) return ParseError::ExtensionBeyondPacket;
-    rtp.extension_profile = load_be16(bytes + offset);
-    const std::size_t extension_length = std::size_t{load_be16(bytes + offset + 2)} * 4;
-    offset += 4;
-    if (packet.size() - offset < extension_length) return ParseError::ExtensionBeyondPacket;
-    rtp.extension_data = packet.subspan(offset, extension_length);
-    offset += extension_length;
-  }
-  rtp.header_length = offset;
-  rtp.payload = packet.subspan(offset);
-  return rtp;
-}
-
-ParseResult<RtpPacket> parse_rtp(std::span<const std::uint8_t> packet) {
-  ParseResult<RtpPacket> parsed = parse_rtp_header(packet);
-  if (!parsed || !parsed->padding) return parsed;
-  RtpPacket rtp = parsed.value();
-  // RFC 3550 §5.1: the last octet of the padding holds how many octets to ignore,
-  // itself included; it cannot be 0 and cannot reach into the header.
-  if (rtp.payload.empty()) return ParseError::BadPadding;
-  const std::uint8_t padding_length = rtp.payload.back();
-  if (padding_length == 0 || padding_length > rtp.payload.size()) return ParseError::BadPadding;
-  rtp.padding_length = padding_length;
-  rtp.payload = rtp.payload.first(rtp.payload.size() - padding_length);
-  return rtp;
-}
-
 BuildResult build_rtp_header(std::span<std::uint8_t> out, const RtpHeaderFields& fields) {
   if (fields.csrcs.size() > kMaximumCsrcCount) return BuildResult::failed(BuildError::TooManyEntries);
   if (fields.payload_type > 127) return BuildResult::failed(BuildError::BadArgument);

@@ -45,7 +45,12 @@ void SrtpSession::unprotect_rtcp(std::span<PacketView> burst) {
 template <SrtpSession::Kind kind>
 void SrtpSession::unprotect_chunk(std::span<PacketView> chunk) {
   std::size_t waiting = 0;
-  for (PacketView& packet : chunk) waiting_[waiting++] = &packet;
+  for (PacketView& packet : chunk) {
+    waiting_[waiting++] = &packet;
+    // RFC 3550 §5.1 / RFC 3550 §6.4.1: the SSRC at offset 8 in RTP, 4 in RTCP.
+    const std::size_t at = kind == Kind::Srtp ? 8 : 4;
+    if (packet.length >= at + 4) streams_.prefetch(load_be32(packet.data + at));
+  }
   // Rounds: a second packet of a stream already in this round waits for the
   // next one, after the first has (or has not) authenticated.
   while (waiting > 0) {
