@@ -127,12 +127,12 @@ void DpdkBackend::learn(const sockaddr_storage& source, const packet::MacAddress
     // An off-link sender's frames carry the router's MAC: learn it only when there is no
     // configured way off the link (then "reply the way it came" is the only route we know).
     if (is_on_link(ip) || (!addressing_.has_gateway && !addressing_.gateway_mac)) {
-      neighbours_.learn(neighbour_key(ip), mac);
+      neighbours_.learn(neighbour_key(ip), mac, now_us_);
     }
   } else if (source.ss_family == AF_INET6) {
     packet::Ipv6Address ip;
     std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in6*>(&source)->sin6_addr, 16);
-    neighbours_.learn(ip, mac);
+    neighbours_.learn(ip, mac, now_us_);
   }
 }
 
@@ -140,11 +140,11 @@ void DpdkBackend::add_neighbour(const sockaddr_storage& address, const packet::M
   if (address.ss_family == AF_INET) {
     packet::Ipv4Address ip;
     std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, 4);
-    neighbours_.learn(neighbour_key(ip), mac);
+    neighbours_.add_permanent(neighbour_key(ip), mac);
   } else if (address.ss_family == AF_INET6) {
     packet::Ipv6Address ip;
     std::memcpy(ip.data(), &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr, 16);
-    neighbours_.learn(ip, mac);
+    neighbours_.add_permanent(ip, mac);
   }
 }
 

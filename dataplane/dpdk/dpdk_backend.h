@@ -133,7 +133,7 @@ class DpdkBackend final : public PacketBackend {
 
   // Transmit stage (dpdk_transmit.cpp).
   // The destination MAC for a remote address, or false (counted, resolution asked).
-  bool next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac);
+  bool next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac, std::int64_t now_us);
   // Writes the Ethernet/IP/UDP headers for one destination; returns their length or 0.
   std::size_t write_headers(std::uint8_t* out, std::size_t room, const LocalPort& local,
                             const sockaddr_storage& remote, const packet::MacAddress& mac,
@@ -170,6 +170,8 @@ class DpdkBackend final : public PacketBackend {
   std::uint16_t tx_count_ = 0;
 
   NeighbourTable neighbours_;
+
+  std::int64_t now_us_ = 0;  // of the last receive burst: neighbours learned then
   TscClock clock_;
   DpdkCounters counters_;
 };

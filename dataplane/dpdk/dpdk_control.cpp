@@ -69,11 +69,11 @@ bool DpdkBackend::handle_arp(std::span<const std::uint8_t> payload, bool answer)
   // there; when we are the target, add it too (it is about to talk to us).
   const bool sender_known_address = arp->sender_ip != packet::Ipv4Address{};  // 0.0.0.0: an RFC 5227 probe
   if (arp->target_ip != addressing_.ipv4) {
-    if (sender_known_address) neighbours_.refresh(neighbour_key(arp->sender_ip), arp->sender_mac);
+    if (sender_known_address) neighbours_.refresh(neighbour_key(arp->sender_ip), arp->sender_mac, now_us_);
     ++counters_.rx_arp_other;
     return false;
   }
-  if (sender_known_address) neighbours_.learn(neighbour_key(arp->sender_ip), arp->sender_mac);
+  if (sender_known_address) neighbours_.learn(neighbour_key(arp->sender_ip), arp->sender_mac, now_us_);
   if (!answer) return false;  // another worker's: counted and answered there, learned here
   if (arp->operation == packet::ArpOperation::Reply) {
     ++counters_.rx_arp_replies;
@@ -201,14 +201,14 @@ void DpdkBackend::handle_icmpv6(const packet::EthernetFrame& ethernet, const pac
       }
       if (icmp->has_link_layer_address) {
         to = icmp->link_layer_address;
-        neighbours_.learn(source, icmp->link_layer_address);
+        neighbours_.learn(source, icmp->link_layer_address, now_us_);
       }
       ++counters_.rx_neighbour_solicitations;
       ip.hop_limit = 255;
       length = packet::kNeighborAdvertisementLength;
       break;
     case packet::icmpv6_type::kNeighborAdvertisement:
-      if (hop_limit == 255 && icmp->has_link_layer_address) neighbours_.learn(icmp->target, icmp->link_layer_address);
+      if (hop_limit == 255 && icmp->has_link_layer_address) neighbours_.learn(icmp->target, icmp->link_layer_address, now_us_);
       ++counters_.rx_arp_replies;
       return;
     case packet::icmpv6_type::kEchoRequest:

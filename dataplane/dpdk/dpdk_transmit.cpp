@@ -70,12 +70,15 @@ void DpdkBackend::flush_tx() {
   tx_count_ = 0;
 }
 
-bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac) {
+bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac, std::int64_t now_us) {
   if (remote.ss_family == AF_INET6) {
     const packet::Ipv6Address ip = ipv6_of(remote);
-    if (likely(neighbours_.find(ip, mac) == NeighbourTable::Lookup::Reachable)) return true;
-    // On-link only (no IPv6 router is configured): solicit and drop meanwhile (RFC 4861 §7.2.2).
-    if (neighbours_.may_solicit(ip, clock_.now_us(), kSolicitIntervalUs)) send_neighbour_solicitation(ip);
+    const NeighbourTable::Lookup found = neighbours_.find(ip, mac, now_us);
+    if (likely(found == NeighbourTable::Lookup::Reachable)) return true;
+    // On-link only (no IPv6 router is configured): solicit; drop meanwhile unless a
+    // stale address is known, which RFC 4861 §7.3.3 has us keep using.
+    if (neighbours_.may_solicit(ip, now_us, kSolicitIntervalUs)) send_neighbour_solicitation(ip);
+    if (found == NeighbourTable::Lookup::Stale) return true;
     ++counters_.tx_unresolved;
     return false;
   }
@@ -87,12 +90,15 @@ bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddres
   }
   const packet::Ipv4Address hop = !on_link && addressing_.has_gateway ? addressing_.gateway : ip;
   const packet::Ipv6Address key = neighbour_key(hop);
-  if (likely(neighbours_.find(key, mac) == NeighbourTable::Lookup::Reachable)) return true;
+  const NeighbourTable::Lookup found = neighbours_.find(key, mac, now_us);
+  if (likely(found == NeighbourTable::Lookup::Reachable)) return true;
   // Unknown: ask (RFC 826) and drop this packet; the next one, 20 ms later, finds the
-  // answer. An off-link address without a gateway is only ever learned from its frames.
-  if ((on_link || addressing_.has_gateway) && neighbours_.may_solicit(key, clock_.now_us(), kSolicitIntervalUs)) {
+  // answer. Stale: ask, and keep sending to the MAC we have meanwhile. An off-link
+  // address without a gateway is only ever learned from its frames.
+  if ((on_link || addressing_.has_gateway) && neighbours_.may_solicit(key, now_us, kSolicitIntervalUs)) {
     send_arp_request(hop);
   }
+  if (found == NeighbourTable::Lookup::Stale) return true;
   ++counters_.tx_unresolved;
   return false;
 }
@@ -173,6 +179,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
   // Chunks of one TX burst: resolve, allocate in bulk, write headers, queue.
   std::array<const Destination*, kBurst> resolved;
   std::array<packet::MacAddress, kBurst> macs;
+  const std::int64_t now_us = clock_.now_us();
   std::array<rte_mbuf*, kBurst> headers;
   std::array<rte_mbuf*, kBurst> clones;
   for (std::size_t first = 0; first < destinations.size(); first += kBurst) {
@@ -185,7 +192,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
         ++counters_.tx_bad_destination;
         continue;
       }
-      if (!next_hop_mac(destination.remote, macs[count])) continue;
+      if (!next_hop_mac(destination.remote, macs[count], now_us)) continue;
       resolved[count++] = &destination;
     }
     if (count == 0) continue;

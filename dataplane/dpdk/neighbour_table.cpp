@@ -8,7 +8,7 @@ namespace mrfp::dataplane {
 
 namespace {
 
-constexpr std::uint8_t kEmpty = 0, kIncomplete = 1, kReachable = 2;
+constexpr std::uint8_t kEmpty = 0, kIncomplete = 1, kResolved = 2;
 
 std::size_t hash_of(const packet::Ipv6Address& address) {
   // FNV-1a over the last 8 bytes: the host part of IPv6 and the whole IPv4-mapped address.
@@ -43,32 +43,48 @@ NeighbourTable::Entry* NeighbourTable::slot(const packet::Ipv6Address& address) 
   return const_cast<Entry*>(static_cast<const NeighbourTable*>(this)->slot(address));
 }
 
-bool NeighbourTable::learn(const packet::Ipv6Address& address, const packet::MacAddress& mac) {
+bool NeighbourTable::learn(const packet::Ipv6Address& address, const packet::MacAddress& mac, std::int64_t now_us) {
   Entry* entry = slot(address);
   if (entry == nullptr) return false;
   if (entry->state == kEmpty) {
-    if ((used_ + 1) * 4 > entries_.size() * 3) return false;
-    entry->address = address;
-    ++used_;
-  } else if (entry->state == kReachable && entry->mac == mac) {
-    return true;  // the common case on the media path: no store, no dirtied cache line
+    entry = claim(address, now_us);
+    if (entry == nullptr) return false;
+  } else if (entry->permanent) {
+    return true;  // configured: neither ARP nor frames override it
+  } else if (entry->state == kResolved && entry->mac == mac) {
+    // The common case on the media path: dirty the line at most once a second.
+    if (now_us - entry->confirmed_us >= 1'000'000) entry->confirmed_us = now_us;
+    return true;
   }
   entry->mac = mac;
-  entry->state = kReachable;
+  entry->state = kResolved;
+  entry->confirmed_us = now_us;
   return true;
 }
 
-void NeighbourTable::refresh(const packet::Ipv6Address& address, const packet::MacAddress& mac) {
+bool NeighbourTable::add_permanent(const packet::Ipv6Address& address, const packet::MacAddress& mac) {
   Entry* entry = slot(address);
-  if (entry != nullptr && entry->state != kEmpty) learn(address, mac);
+  if (entry != nullptr && entry->state == kEmpty) entry = claim(address, 0);
+  if (entry == nullptr) return false;
+  entry->mac = mac;
+  entry->state = kResolved;
+  entry->permanent = true;
+  return true;
 }
 
-NeighbourTable::Lookup NeighbourTable::find(const packet::Ipv6Address& address, packet::MacAddress& mac) const {
+void NeighbourTable::refresh(const packet::Ipv6Address& address, const packet::MacAddress& mac, std::int64_t now_us) {
+  Entry* entry = slot(address);
+  if (entry != nullptr && entry->state != kEmpty) learn(address, mac, now_us);
+}
+
+NeighbourTable::Lookup NeighbourTable::find(const packet::Ipv6Address& address, packet::MacAddress& mac,
+                                            std::int64_t now_us) const {
   const Entry* entry = slot(address);
   if (entry == nullptr || entry->state == kEmpty) return Lookup::Absent;
   if (entry->state == kIncomplete) return Lookup::Incomplete;
   mac = entry->mac;
-  return Lookup::Reachable;
+  if (entry->permanent || now_us - entry->confirmed_us < kReachableUs) return Lookup::Reachable;
+  return Lookup::Stale;
 }
 
 bool NeighbourTable::may_solicit(const packet::Ipv6Address& address, std::int64_t now_us,
@@ -76,15 +92,60 @@ bool NeighbourTable::may_solicit(const packet::Ipv6Address& address, std::int64_
   Entry* entry = slot(address);
   if (entry == nullptr) return false;
   if (entry->state == kEmpty) {
-    if ((used_ + 1) * 4 > entries_.size() * 3) return false;
-    entry->address = address;
+    entry = claim(address, now_us);
+    if (entry == nullptr) return false;
     entry->state = kIncomplete;
-    ++used_;
-  } else if (entry->state == kIncomplete && now_us - entry->solicited_us < interval_us) {
+  } else if (entry->permanent) {
+    return false;
+  } else if (entry->solicited_us != 0 && now_us - entry->solicited_us < interval_us) {
     return false;
   }
   entry->solicited_us = now_us;
   return true;
+}
+
+NeighbourTable::Entry* NeighbourTable::claim(const packet::Ipv6Address& address, std::int64_t now_us) {
+  const auto at_limit = [this] { return (used_ + 1) * 4 > entries_.size() * 3; };
+  if (at_limit()) {
+    forget_old(now_us);
+    if (at_limit()) return nullptr;
+  }
+  Entry* entry = slot(address);  // again: forgetting moves entries
+  if (entry == nullptr || entry->state != kEmpty) return entry;
+  entry->address = address;
+  entry->state = kIncomplete;  // the caller says what it is
+  ++used_;
+  return entry;
+}
+
+void NeighbourTable::forget_old(std::int64_t now_us) {
+  // Every erase may move a later entry into `index`: look at it again.
+  for (std::size_t index = 0; index < entries_.size();) {
+    const Entry& entry = entries_[index];
+    const bool old = entry.state != kEmpty && !entry.permanent &&
+                     now_us - std::max(entry.confirmed_us, entry.solicited_us) >= kForgetUs;
+    if (old) {
+      erase(index);
+    } else {
+      ++index;
+    }
+  }
+}
+
+void NeighbourTable::erase(std::size_t index) {
+  // Linear probing without tombstones: move back each following entry whose home
+  // lies cyclically at or before the hole, until an empty slot ends the run.
+  std::size_t hole = index;
+  for (std::size_t next = (hole + 1) & mask_; entries_[next].state != kEmpty; next = (next + 1) & mask_) {
+    const std::size_t home = hash_of(entries_[next].address) & mask_;
+    if (((next - home) & mask_) >= ((next - hole) & mask_)) {
+      entries_[hole] = entries_[next];
+      hole = next;
+    }
+  }
+  entries_[hole] = Entry{};
+  --used_;
+  ++forgotten_;
 }
 
 }  // namespace mrfp::dataplane

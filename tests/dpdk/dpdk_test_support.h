@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <ctime>
 #include <vector>
 
 #include "dataplane/dpdk/dpdk_backend.h"
@@ -46,6 +47,13 @@ inline ::testing::Environment* const kEalEnvironment = ::testing::AddGlobalTestE
 
 inline const packet::Ipv4Address kMixerIp = {198, 18, 0, 1};  // RFC 2544 benchmarking range
 inline const packet::MacAddress kPeerMac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
+
+// The backend's clock is CLOCK_MONOTONIC read from the TSC: judge neighbour ages on that scale.
+inline std::int64_t clock_now_us() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1'000'000LL + now.tv_nsec / 1000;
+}
 
 inline std::string unique_name(const std::string& stem) {
   static std::atomic<unsigned> serial{0};

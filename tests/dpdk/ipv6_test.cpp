@@ -94,7 +94,7 @@ TEST_F(DpdkIpv6Test, NeighbourSolicitationIsAnsweredAndTheSolicitorLearned) {
   ASSERT_TRUE(advertisement->has_link_layer_address);
   EXPECT_EQ(advertisement->link_layer_address, mixer_mac());
   packet::MacAddress learned{};
-  EXPECT_EQ(backend->neighbours().find(kPeerIp6, learned), NeighbourTable::Lookup::Reachable);
+  EXPECT_EQ(backend->neighbours().find(kPeerIp6, learned, clock_now_us()), NeighbourTable::Lookup::Reachable);
   EXPECT_EQ(learned, kPeerMac);
   EXPECT_EQ(backend->counters().rx_neighbour_solicitations, 1u);
 }
