@@ -101,8 +101,11 @@ void Conference::flush() {
   for (const auto& s : staged_) {
     if (s.rtcp) views_.push_back({s.packet->data, s.packet->length, s.packet->capacity});
   }
+  // The mixer state the pushes below touch is loaded while SRTP runs.
+  for (const auto& s : staged_) mixer_->prefetch_entry(participants_[s.participant_index]->handle);
   srtp_->unprotect(std::span(views_).first(rtp_count));
   srtp_->unprotect_rtcp(std::span(views_).subspan(rtp_count));
+  for (const auto& s : staged_) mixer_->prefetch_jitter_buffer(participants_[s.participant_index]->handle);
 
   std::size_t rtp_index = 0, rtcp_index = rtp_count;
   for (const auto& s : staged_) {

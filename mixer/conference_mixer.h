@@ -204,6 +204,16 @@ class ConferenceMixer {
   // jitter buffer. packet.audio_level is the RFC 6464 extension when present.
   // *result (when non-null) says what the jitter buffer did with it.
   MixerStatus push(ParticipantHandle participant, const RtpPacketInfo& packet, PushResult* result = nullptr);
+  // Thousands of participants outgrow the caches, so a burst is pushed in three
+  // passes whose memory waits overlap: prefetch_entry() for every packet, then
+  // (some work later) prefetch_jitter_buffer(), which reads the entry, then push().
+  void prefetch_entry(ParticipantHandle participant) const {
+    if (participant.slot < participants_.size()) __builtin_prefetch(&participants_[participant.slot]);
+  }
+  void prefetch_jitter_buffer(ParticipantHandle participant) const {
+    if (participant.slot >= participants_.size()) return;
+    if (const JitterBuffer* jitter = participants_[participant.slot].jitter) jitter->prefetch();
+  }
   MixerStatus push(ParticipantHandle participant, std::uint16_t sequence, std::uint32_t timestamp,
                    std::span<const std::uint8_t> payload, std::optional<AudioLevel> level,
                    std::int64_t arrival_time_us, PushResult* result = nullptr) {

@@ -44,6 +44,9 @@ struct JitterBuffer::State {
   }
   State(const State&) = delete;
   State& operator=(const State&) = delete;
+  // Moving keeps the slots' payload pointers valid: a moved vector keeps its buffer.
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
 
   static JitterBufferConfig sanitized(JitterBufferConfig c) {
     c.clock_rate_hz = std::max<std::uint32_t>(c.clock_rate_hz, 1000);
@@ -56,8 +59,8 @@ struct JitterBuffer::State {
     return c;
   }
 
-  const JitterBufferConfig config;
-  const std::uint32_t frame_ts;  // one frame in RTP clock units
+  JitterBufferConfig config;
+  std::uint32_t frame_ts;  // one frame in RTP clock units
   std::vector<Slot> slots;       // sized once, here; never resized
   std::vector<std::uint8_t> payload_storage;  // kMaxPayloadBytes per slot
   JitterBufferStats stats{};
@@ -379,38 +382,45 @@ struct JitterBuffer::State {
   }
 };
 
-JitterBuffer::JitterBuffer(const JitterBufferConfig& config) : state_(std::make_unique<State>(config)) {}
-JitterBuffer::~JitterBuffer() = default;
-JitterBuffer::JitterBuffer(JitterBuffer&&) noexcept = default;
-JitterBuffer& JitterBuffer::operator=(JitterBuffer&&) noexcept = default;
+JitterBuffer::JitterBuffer(const JitterBufferConfig& config) {
+  static_assert(sizeof(State) <= kStateBytes, "raise kStateBytes");
+  static_assert(alignof(State) <= 64);  // storage_ is aligned to a cache line
+  new (storage_) State(config);
+}
+JitterBuffer::~JitterBuffer() { state().~State(); }
+JitterBuffer::JitterBuffer(JitterBuffer&& other) noexcept { new (storage_) State(std::move(other.state())); }
+JitterBuffer& JitterBuffer::operator=(JitterBuffer&& other) noexcept {
+  state() = std::move(other.state());
+  return *this;
+}
 
-PushResult JitterBuffer::push(const RtpPacketInfo& packet) { return state_->push(packet); }
-PlayoutFrame JitterBuffer::pop() { return state_->pop(); }
+PushResult JitterBuffer::push(const RtpPacketInfo& packet) { return state().push(packet); }
+PlayoutFrame JitterBuffer::pop() { return state().pop(); }
 
-std::optional<AudioLevel> JitterBuffer::latest_audio_level() const { return state_->latest_level; }
-std::int64_t JitterBuffer::latest_audio_level_arrival_us() const { return state_->latest_level_arrival_us; }
+std::optional<AudioLevel> JitterBuffer::latest_audio_level() const { return state().latest_level; }
+std::int64_t JitterBuffer::latest_audio_level_arrival_us() const { return state().latest_level_arrival_us; }
 
-std::uint32_t JitterBuffer::jitter_rtp_units() const { return state_->jitter_q4 >> 4; }
+std::uint32_t JitterBuffer::jitter_rtp_units() const { return state().jitter_q4 >> 4; }
 double JitterBuffer::jitter_ms() const {
-  return static_cast<double>(state_->jitter_q4) / 16.0 * 1000.0 / static_cast<double>(state_->config.clock_rate_hz);
+  return static_cast<double>(state().jitter_q4) / 16.0 * 1000.0 / static_cast<double>(state().config.clock_rate_hz);
 }
-std::uint32_t JitterBuffer::target_depth_frames() const { return state_->target_frames(); }
+std::uint32_t JitterBuffer::target_depth_frames() const { return state().target_frames(); }
 std::uint32_t JitterBuffer::current_depth_frames() const {
-  return static_cast<std::uint32_t>(state_->depth_ts() / state_->frame_ts);
+  return static_cast<std::uint32_t>(state().depth_ts() / state().frame_ts);
 }
-std::size_t JitterBuffer::buffered_packets() const { return state_->buffered; }
+std::size_t JitterBuffer::buffered_packets() const { return state().buffered; }
 std::int64_t JitterBuffer::extended_highest_sequence() const {
-  return state_->highest_sequence < 0 ? -1 : state_->highest_sequence - kFirstCycle;
+  return state().highest_sequence < 0 ? -1 : state().highest_sequence - kFirstCycle;
 }
-const JitterBufferStats& JitterBuffer::stats() const { return state_->stats; }
-const JitterBufferConfig& JitterBuffer::config() const { return state_->config; }
+const JitterBufferStats& JitterBuffer::stats() const { return state().stats; }
+const JitterBufferConfig& JitterBuffer::config() const { return state().config; }
 
 void JitterBuffer::reset() {
-  state_->flush();
-  state_->probation_armed = false;
-  state_->jitter_q4 = 0;
-  state_->latest_level.reset();
-  state_->latest_level_arrival_us = 0;
+  state().flush();
+  state().probation_armed = false;
+  state().jitter_q4 = 0;
+  state().latest_level.reset();
+  state().latest_level_arrival_us = 0;
 }
 
 }  // namespace mrfp::mixer
