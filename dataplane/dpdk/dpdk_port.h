@@ -7,11 +7,13 @@
 
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +109,27 @@ class DpdkPort {
   }
   rte_ring* handoff_ring(std::uint16_t queue) const { return queue < handoff_.size() ? handoff_[queue] : nullptr; }
 
+  // rte_flow steering (dpdk_flow.cpp): with more than one queue, each backend asks
+  // the device to put its ports' frames on its own queue, so the handoff ring above
+  // is only the fallback. Whether the device refused is remembered per address
+  // family, so one refusal costs one rte_flow_validate, not one per opened port.
+  bool flow_steering_refused(sa_family_t family) const {
+    return flow_refused_[family == AF_INET6 ? 1 : 0].load(std::memory_order_relaxed);
+  }
+  // Marks the family (or both, when the device has no rte_flow at all) as refused;
+  // the first refusal is logged at INFO with DPDK's reason.
+  void refuse_flow_steering(sa_family_t family, bool whole_device, const std::string& reason);
+  // Why the device refused ("" while it has not): for logs, tests and operators.
+  std::string flow_refusal() const;
+  // Whether the device ever made a rule of this family: a later create failing is then
+  // about that rule, not the device (see dpdk_flow.cpp).
+  void note_flow_rule_installed(sa_family_t family) {
+    flow_installed_[family == AF_INET6 ? 1 : 0].store(true, std::memory_order_relaxed);
+  }
+  bool flow_rule_ever_installed(sa_family_t family) const {
+    return flow_installed_[family == AF_INET6 ? 1 : 0].load(std::memory_order_relaxed);
+  }
+
  private:
   explicit DpdkPort(const DpdkPortConfig& config) : config_(config) {}
   Status configure();
@@ -125,6 +148,10 @@ class DpdkPort {
   std::unique_ptr<std::atomic<bool>[]> queue_taken_;
   std::unique_ptr<std::atomic<std::uint16_t>[]> port_owner_;  // 65536 entries, queue + 1
   std::vector<rte_ring*> handoff_;                            // per queue, when queues > 1
+  std::atomic<bool> flow_refused_[2] = {false, false};       // AF_INET, AF_INET6
+  std::atomic<bool> flow_installed_[2] = {false, false};     // AF_INET, AF_INET6
+  mutable std::mutex flow_refusal_mutex_;                     // guards flow_refusal_ (control path only)
+  std::string flow_refusal_;
 };
 
 // What DataplaneOptions::backend_factory wants: worker i gets queue pair i of port.
