@@ -8,6 +8,9 @@
 //        that worker's handoff ring; ARP aimed at us: a refcounted copy to every
 //        other worker so all neighbour tables learn
 //     -> anything else: counted by reason and freed
+//   open_in_range/close (control path, with more than one queue): an rte_flow rule
+//     per local port steering it to this queue (dpdk_flow.cpp), so the handoff
+//     ring above carries only what a device without rte_flow spreads by RSS.
 //   send_to_many: the payload copied once into one mbuf; per destination a
 //     header mbuf (Ethernet/IP/UDP) chained to an indirect clone of it
 //     (DPDK's ipv4_multicast pattern), sent in bursts of 32.

@@ -98,8 +98,9 @@ class DpdkPort {
   Status claim_queue(std::uint16_t queue);
   void release_queue(std::uint16_t queue);
 
-  // Which queue opened each UDP port. A NIC spreads frames over the queues by its
-  // RSS hash, which knows nothing of which worker owns which port: a frame landing
+  // Which queue opened each UDP port. Without an rte_flow rule for the port (the
+  // device has no rte_flow, or refused it) a NIC spreads frames over the queues by
+  // its RSS hash, which knows nothing of which worker owns which port: a frame landing
   // on another worker's queue is passed to the owner through the owner's handoff
   // ring (multi-producer, single-consumer; lock-free). Only with more than one queue.
   void set_port_owner(std::uint16_t udp_port, std::uint16_t queue);
