@@ -27,18 +27,17 @@
 
 namespace mrfp::dataplane {
 
-namespace {
-
-// The library's own log type, so `--log-level mrfp.dpdk:info` (or *:warning) in
-// the EAL arguments governs it like any DPDK component. Registered after EAL init
-// (first use), so the --log-level patterns already given apply to it.
-int log_type() {
+int dpdk_log_type() {
   static const int type = [] {
     const int registered = rte_log_register_type_and_pick_level("mrfp.dpdk", RTE_LOG_INFO);
     return registered < 0 ? static_cast<int>(RTE_LOGTYPE_USER1) : registered;
   }();
   return type;
 }
+
+namespace {
+
+std::uint32_t log_type() { return static_cast<std::uint32_t>(dpdk_log_type()); }
 
 const char* family_name(sa_family_t family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
 
@@ -64,7 +63,7 @@ void DpdkPort::refuse_flow_steering(sa_family_t family, bool whole_device, const
   // Once per device, clearly: media still flows (through the hand-off), but an
   // operator sizing workers should know the device does not steer.
   if (first) {
-    rte_log(RTE_LOG_INFO, static_cast<std::uint32_t>(log_type()),
+    rte_log(RTE_LOG_INFO, log_type(),
             "mrfp: DPDK port %u (%s): no rte_flow steering for %s media ports: %s; frames that land on "
             "another worker's RX queue go through the software hand-off ring instead\n",
             port_id_, name_.c_str(), whole_device ? "any" : family_name(family), reason.c_str());
@@ -173,7 +172,7 @@ void DpdkBackend::stop_steering(LocalPort& local) {
     // The rule may keep steering the port here; harmless, since whoever opens it
     // next is found in the owner table and handed the frames. Counted and logged.
     ++counters_.flow_rules_destroy_failed;
-    rte_log(RTE_LOG_WARNING, static_cast<std::uint32_t>(log_type()),
+    rte_log(RTE_LOG_WARNING, log_type(),
             "mrfp: DPDK port %u (%s): queue %u, UDP port %u: %s\n", port_id_, port_->name().c_str(), queue_,
             local.port, describe("rte_flow_destroy", rc, error).c_str());
   }

@@ -155,6 +155,12 @@ class DpdkPort {
   std::string flow_refusal_;
 };
 
+// The DPDK log type of this library, "mrfp.dpdk" (rte_log), so `--log-level
+// mrfp.dpdk:info` in the EAL arguments governs it like any DPDK component. Registered
+// on first use: DpdkPort::open makes that the opening thread, after EAL init (so
+// --log-level patterns apply), never a worker racing another registration.
+int dpdk_log_type();
+
 // What DataplaneOptions::backend_factory wants: worker i gets queue pair i of port.
 // The factory throws std::runtime_error (naming the queue) if the backend cannot be made.
 std::function<std::unique_ptr<PacketBackend>(unsigned worker)> dpdk_backend_factory(

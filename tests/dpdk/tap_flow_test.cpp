@@ -100,9 +100,7 @@ TEST(DpdkTapFlow, EachPortsDatagramsArriveOnItsOwnersQueueWithoutTheHandOff) {
   TapNamespace netns;
   if (!netns.create_and_enter()) GTEST_SKIP() << "cannot create or enter a network namespace (no CAP_SYS_ADMIN?)";
   // The refusal, if any, is logged once at INFO: show it (the tests' EAL runs at *:warning).
-  // Registering the name again returns the backend's own log type (rte_log_register).
-  const int log_type = rte_log_register_type_and_pick_level("mrfp.dpdk", RTE_LOG_INFO);
-  if (log_type >= 0) rte_log_set_level(static_cast<std::uint32_t>(log_type), RTE_LOG_INFO);
+  rte_log_set_level(static_cast<std::uint32_t>(dpdk_log_type()), RTE_LOG_INFO);
 
   const std::string interface = "mrfpt" + std::to_string(getpid() % 100000);
   const std::string vdev = "net_tap_" + interface;
