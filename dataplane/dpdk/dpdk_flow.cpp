@@ -11,9 +11,12 @@
 // on whichever thread owns a stopped worker. Several workers may therefore call
 // rte_flow on the same port at once. That is allowed: ethdev wraps every
 // rte_flow_validate/create/destroy in the port's flow_ops_mutex unless the PMD
-// declares itself thread safe (RTE_ETH_DEV_FLOW_OPS_THREAD_SAFE, rte_ethdev.h;
-// rte_flow.c since DPDK 21.02). These calls may sleep (net_tap talks netlink to
-// the kernel's TC): they are control path only and never reached per packet.
+// declares itself thread safe (RTE_ETH_DEV_FLOW_OPS_THREAD_SAFE, rte_ethdev.h; DPDK
+// 20.11 release notes, "Added thread safety to rte_flow functions"). Rules may be
+// made while the port runs and the other queues are polled: that is what rte_flow is
+// for. These calls may sleep (net_tap talks netlink to the kernel's TC): they are
+// control path only, never reached per packet, but they do hold up the calling
+// worker's loop for as long as the device takes, once per participant join or leave.
 #include <arpa/inet.h>
 #include <rte_errno.h>
 #include <rte_flow.h>
