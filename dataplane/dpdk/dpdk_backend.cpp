@@ -38,6 +38,9 @@ DpdkBackend::DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue)
 DpdkBackend::~DpdkBackend() {
   release_held();
   flush_tx();
+  // A worker stopped with participants still in it: their rules go with the queue,
+  // so a backend made later on this queue (or another) does not find them in its way.
+  for (LocalPort& local : locals_) stop_steering(local);
   // What the ring refused on the last flush is freed there; nothing else is held.
   port_->release_queue(queue_);
 }
@@ -88,6 +91,9 @@ Result<OpenedSocket> DpdkBackend::open_in_range(const std::string& local_address
   locals_[index] = LocalPort{number, family};
   index_by_port_[number] = index;
   port_->set_port_owner(number, queue_);
+  // Owner first, rule second: until the device steers, the hand-off already routes
+  // the port's frames here. One queue: nothing to steer (handoff_ is null then).
+  if (handoff_ != nullptr) steer_to_this_queue(locals_[index]);
 
   OpenedSocket opened;
   opened.index = index;
@@ -105,6 +111,7 @@ Status DpdkBackend::close(std::uint32_t index, PortAllocator* ports) {
     return Error{ErrorCode::NotFound, "local port index " + std::to_string(index) + " is not open"};
   }
   const std::uint16_t number = locals_[index].port;
+  stop_steering(locals_[index]);
   index_by_port_[number] = kNoIndex;
   port_->clear_port_owner(number, queue_);
   locals_[index] = LocalPort{};

@@ -8,6 +8,9 @@
 //        that worker's handoff ring; ARP aimed at us: a refcounted copy to every
 //        other worker so all neighbour tables learn
 //     -> anything else: counted by reason and freed
+//   open_in_range/close (control path, with more than one queue): an rte_flow rule
+//     per local port steering it to this queue (dpdk_flow.cpp), so the handoff
+//     ring above carries only what a device without rte_flow spreads by RSS.
 //   send_to_many: the payload copied once into one mbuf; per destination a
 //     header mbuf (Ethernet/IP/UDP) chained to an indirect clone of it
 //     (DPDK's ipv4_multicast pattern), sent in bursts of 32.
@@ -17,6 +20,7 @@
 // read them from another thread only while the worker is stopped.
 #pragma once
 
+#include <rte_flow.h>
 #include <rte_mbuf.h>
 
 #include <array>
@@ -64,6 +68,12 @@ struct DpdkCounters {
   std::uint64_t tx_bad_destination = 0;  // port index not open, family mismatch
   std::uint64_t tx_too_large = 0;        // payload beyond one mbuf
   std::uint64_t tx_control = 0;          // ARP/ICMP/NA answers sent
+  // Steering (control path, counted when a port opens or closes; only with more than one queue).
+  // A port with a rule is received on our queue by the device; one refused stays with
+  // the software hand-off (rx_handed_off / rx_from_other_queues count what it carries).
+  std::uint64_t flow_rules_installed = 0;     // rte_flow rules created for our ports
+  std::uint64_t flow_rules_refused = 0;       // ports left to the hand-off: device refused, or create failed
+  std::uint64_t flow_rules_destroy_failed = 0;  // rte_flow_destroy failed (the hand-off still routes right)
 };
 
 class DpdkBackend final : public PacketBackend {
@@ -100,9 +110,17 @@ class DpdkBackend final : public PacketBackend {
   struct LocalPort {
     std::uint16_t port = 0;
     sa_family_t family = AF_UNSPEC;  // AF_UNSPEC: index free
+    rte_flow* flow = nullptr;        // the rule steering it to our queue; nullptr: hand-off only
   };
 
   DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue);
+
+  // Steering (dpdk_flow.cpp), called from open_in_range/close on the worker's own
+  // thread, never from the receive path. Installs an rte_flow rule for local.port
+  // (ETH / IPV4|IPV6 dst = our address / UDP dst = port -> QUEUE queue_), or leaves the
+  // port to the hand-off ring when the device refuses.
+  void steer_to_this_queue(LocalPort& local);
+  void stop_steering(LocalPort& local);
 
   // Receive stage (dpdk_receive.cpp): one frame, true when it became a datagram.
   // handed: it came from another worker's queue (never handed on again, never answered).

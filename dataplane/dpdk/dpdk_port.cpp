@@ -54,6 +54,7 @@ Result<std::shared_ptr<DpdkPort>> DpdkPort::open(const DpdkPortConfig& config) {
   if (config.queues == 0 || config.queues > RTE_MAX_QUEUES_PER_PORT) {
     return Error{ErrorCode::InvalidArgument, "DPDK port: queues must be 1.." + std::to_string(RTE_MAX_QUEUES_PER_PORT)};
   }
+  dpdk_log_type();  // registered here, on the opening thread (see dpdk_port.h)
   std::shared_ptr<DpdkPort> port(new DpdkPort(config));
   Status configured = port->configure();
   if (!configured) return configured.error();

@@ -7,11 +7,13 @@
 
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,8 +98,9 @@ class DpdkPort {
   Status claim_queue(std::uint16_t queue);
   void release_queue(std::uint16_t queue);
 
-  // Which queue opened each UDP port. A NIC spreads frames over the queues by its
-  // RSS hash, which knows nothing of which worker owns which port: a frame landing
+  // Which queue opened each UDP port. Without an rte_flow rule for the port (the
+  // device has no rte_flow, or refused it) a NIC spreads frames over the queues by
+  // its RSS hash, which knows nothing of which worker owns which port: a frame landing
   // on another worker's queue is passed to the owner through the owner's handoff
   // ring (multi-producer, single-consumer; lock-free). Only with more than one queue.
   void set_port_owner(std::uint16_t udp_port, std::uint16_t queue);
@@ -106,6 +109,27 @@ class DpdkPort {
     return static_cast<int>(port_owner_[udp_port].load(std::memory_order_relaxed)) - 1;
   }
   rte_ring* handoff_ring(std::uint16_t queue) const { return queue < handoff_.size() ? handoff_[queue] : nullptr; }
+
+  // rte_flow steering (dpdk_flow.cpp): with more than one queue, each backend asks
+  // the device to put its ports' frames on its own queue, so the handoff ring above
+  // is only the fallback. Whether the device refused is remembered per address
+  // family, so one refusal costs one rte_flow_validate, not one per opened port.
+  bool flow_steering_refused(sa_family_t family) const {
+    return flow_refused_[family == AF_INET6 ? 1 : 0].load(std::memory_order_relaxed);
+  }
+  // Marks the family (or both, when the device has no rte_flow at all) as refused;
+  // the first refusal is logged at INFO with DPDK's reason.
+  void refuse_flow_steering(sa_family_t family, bool whole_device, const std::string& reason);
+  // Why the device refused ("" while it has not): for logs, tests and operators.
+  std::string flow_refusal() const;
+  // Whether the device ever made a rule of this family: a later create failing is then
+  // about that rule, not the device (see dpdk_flow.cpp).
+  void note_flow_rule_installed(sa_family_t family) {
+    flow_installed_[family == AF_INET6 ? 1 : 0].store(true, std::memory_order_relaxed);
+  }
+  bool flow_rule_ever_installed(sa_family_t family) const {
+    return flow_installed_[family == AF_INET6 ? 1 : 0].load(std::memory_order_relaxed);
+  }
 
  private:
   explicit DpdkPort(const DpdkPortConfig& config) : config_(config) {}
@@ -125,7 +149,17 @@ class DpdkPort {
   std::unique_ptr<std::atomic<bool>[]> queue_taken_;
   std::unique_ptr<std::atomic<std::uint16_t>[]> port_owner_;  // 65536 entries, queue + 1
   std::vector<rte_ring*> handoff_;                            // per queue, when queues > 1
+  std::atomic<bool> flow_refused_[2] = {false, false};       // AF_INET, AF_INET6
+  std::atomic<bool> flow_installed_[2] = {false, false};     // AF_INET, AF_INET6
+  mutable std::mutex flow_refusal_mutex_;                     // guards flow_refusal_ (control path only)
+  std::string flow_refusal_;
 };
+
+// The DPDK log type of this library, "mrfp.dpdk" (rte_log), so `--log-level
+// mrfp.dpdk:info` in the EAL arguments governs it like any DPDK component. Registered
+// on first use: DpdkPort::open makes that the opening thread, after EAL init (so
+// --log-level patterns apply), never a worker racing another registration.
+int dpdk_log_type();
 
 // What DataplaneOptions::backend_factory wants: worker i gets queue pair i of port.
 // The factory throws std::runtime_error (naming the queue) if the backend cannot be made.

@@ -421,6 +421,22 @@ TEST(DpdkMultiQueue, FramesOnAnotherWorkersQueueReachThePortsOwner) {
   const std::uint16_t number = ntohs(reinterpret_cast<const sockaddr_in*>(&socket->local.address)->sin_port);
   const packet::MacAddress mac = opened.value()->addressing().mac;
 
+  // net_ring has no rte_flow: the rule is refused at rte_flow_validate, the refusal is
+  // remembered on the port (a second port on the other queue does not validate again,
+  // nor does it change the reason), and the software hand-off is the path.
+  EXPECT_EQ(second.value()->counters().flow_rules_refused, 1u);
+  EXPECT_EQ(second.value()->counters().flow_rules_installed, 0u);
+  const std::string refusal = opened.value()->flow_refusal();
+  EXPECT_NE(refusal.find("rte_flow_validate"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("UDP port " + std::to_string(number)), std::string::npos) << refusal;
+  EXPECT_TRUE(opened.value()->flow_steering_refused(AF_INET));
+  EXPECT_TRUE(opened.value()->flow_steering_refused(AF_INET6)) << "no rte_flow at all (ENOSYS): every family";
+  auto other = first.value()->open_in_range("198.18.0.1", allocator.value());
+  ASSERT_TRUE(other);
+  EXPECT_EQ(first.value()->counters().flow_rules_refused, 1u);
+  EXPECT_EQ(opened.value()->flow_refusal(), refusal) << "refused once, remembered";
+  ASSERT_TRUE(first.value()->close(other->index, &allocator.value()));
+
   // The NIC's hash put the second worker's media on queue 0.
   const std::uint8_t payload[] = {0x80, 0, 0, 9};
   ring.inject(udp_frame(mac, kPeerMac, kPeerIp, 5004, kMixerIp, number, payload));
