@@ -1,7 +1,10 @@
 #include "jitter_buffer.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -22,6 +25,25 @@ struct Slot {
   std::uint8_t* payload = nullptr;
 };
 
+constexpr std::size_t kCacheLine = 64;
+constexpr std::size_t kSlotStride = (kMaxPayloadBytes + kCacheLine - 1) / kCacheLine * kCacheLine;
+
+// Only the speakers' payloads are read again (the others are ranked by their
+// RFC 6464 level and never decoded), and with thousands of participants the slot
+// is not in the cache: a plain copy would first read every line it writes. Whole
+// 32-byte chunks go to memory with non-temporal stores instead; the tail, if
+// any, is copied. `destination` starts on a cache line.
+void store_streaming(std::uint8_t* destination, std::span<const std::uint8_t> source) {
+  std::size_t at = 0;
+#if defined(__AVX2__)
+  for (; at + 32 <= source.size(); at += 32) {
+    const __m256i chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(source.data() + at));
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(destination + at), chunk);
+  }
+#endif
+  if (at < source.size()) std::memcpy(destination + at, source.data() + at, source.size() - at);
+}
+
 // Extended sequence numbers start one wrap cycle up, so that a packet from
 // just before the first one (sequence reordered across 65535 -> 0) still maps
 // to a positive number.
@@ -39,8 +61,11 @@ struct JitterBuffer::State {
       : config(sanitized(buffer_config)),
         frame_ts(config.clock_rate_hz * config.frame_ms / 1000),
         slots(config.capacity_frames),
-        payload_storage(std::size_t{config.capacity_frames} * kMaxPayloadBytes) {
-    for (std::size_t i = 0; i < slots.size(); ++i) slots[i].payload = payload_storage.data() + i * kMaxPayloadBytes;
+        payload_storage(std::size_t{config.capacity_frames} * kSlotStride + kCacheLine) {
+    // Slots start on cache lines, so payloads can be stored a line at a time.
+    const auto base = reinterpret_cast<std::uintptr_t>(payload_storage.data());
+    std::uint8_t* first = payload_storage.data() + ((kCacheLine - base % kCacheLine) % kCacheLine);
+    for (std::size_t i = 0; i < slots.size(); ++i) slots[i].payload = first + i * kSlotStride;
   }
   State(const State&) = delete;
   State& operator=(const State&) = delete;
@@ -62,7 +87,7 @@ struct JitterBuffer::State {
   JitterBufferConfig config;
   std::uint32_t frame_ts;  // one frame in RTP clock units
   std::vector<Slot> slots;       // sized once, here; never resized
-  std::vector<std::uint8_t> payload_storage;  // kMaxPayloadBytes per slot
+  std::vector<std::uint8_t> payload_storage;  // kSlotStride per slot, from a cache line on
   JitterBufferStats stats{};
 
   // The cursor: the next sequence number not yet played or skipped, and the
@@ -161,7 +186,7 @@ struct JitterBuffer::State {
     slot.timestamp = packet.timestamp;
     slot.size = static_cast<std::uint16_t>(packet.payload.size());
     slot.audio_level = packet.audio_level;
-    std::copy(packet.payload.begin(), packet.payload.end(), slot.payload);
+    store_streaming(slot.payload, packet.payload);
     ++buffered;
     if (extended_sequence > highest_sequence) {
       highest_sequence = extended_sequence;
