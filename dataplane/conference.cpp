@@ -6,13 +6,16 @@
 
 namespace mrfp::dataplane {
 
-Conference::Conference(ConferenceId id, const ConferenceSpec& spec, std::chrono::milliseconds rekey_grace,
+Conference::Conference(ConferenceId id, const ConferenceSpec& spec, std::uint32_t max_participants,
+                       std::chrono::milliseconds rekey_grace,
                        std::unique_ptr<srtp::SrtpProcessor> srtp, WorkerEventRing& events,
                        std::atomic<std::uint64_t>& events_dropped, std::uint64_t seed)
     : id_(id),
       spec_(spec),
       srtp_(std::move(srtp)),
-      ssrcs_(seed),
+      // Each participant's own SSRC and its mix-minus stream's, the common streams,
+      // and one more while an output SSRC is being replaced.
+      ssrcs_(seed, 2 * std::size_t{max_participants} + 64),
       events_(events),
       events_dropped_(events_dropped),
       rekey_grace_us_(std::chrono::duration_cast<std::chrono::microseconds>(rekey_grace).count()),
@@ -46,7 +49,7 @@ Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const Co
                  "conference settings refused by the mixer: " + std::string(mixer::describe(mixer_status))};
   }
   std::unique_ptr<Conference> conference(
-      new Conference(id, spec, rekey_grace, std::move(srtp), events, events_dropped, seed));
+      new Conference(id, spec, max_participants, rekey_grace, std::move(srtp), events, events_dropped, seed));
   conference->mixer_ = std::move(mixer);
   conference->max_packets_per_ssrc_ = std::clamp<std::uint32_t>(max_packets_per_ssrc, 1, 1u << 15);
   conference->spec_.group_key.wipe();  // installed below; never kept in the clear elsewhere
@@ -81,6 +84,9 @@ Result<std::unique_ptr<Conference>> Conference::create(ConferenceId id, const Co
 Result<Conference::OutputStream*> Conference::new_output_stream(std::string purpose, std::uint32_t owner_id) {
   auto stream = std::make_unique<OutputStream>();
   stream->ssrc = ssrcs_.claim_fresh({SsrcOwner::Kind::OutputStream, owner_id});
+  if (stream->ssrc == 0) {
+    return Error{ErrorCode::ResourceExhausted, "conference " + std::to_string(id_) + " has no SSRC left for " + purpose};
+  }
   // RFC 3550 §5.1: a random start; below 2^15 so the sequence never wraps
   // while the SSRC lives and its ROC stays 0 (see rotate_ssrc()).
   stream->sequence_offset = static_cast<std::uint16_t>((stream->ssrc * 2654435761u >> 16) & 0x7FFF);

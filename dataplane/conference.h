@@ -99,7 +99,8 @@ class Conference {
     std::optional<ParticipantId> participant;  // set for a participant's own key
   };
 
-  Conference(ConferenceId id, const ConferenceSpec& spec, std::chrono::milliseconds rekey_grace,
+  Conference(ConferenceId id, const ConferenceSpec& spec, std::uint32_t max_participants,
+             std::chrono::milliseconds rekey_grace,
              std::unique_ptr<srtp::SrtpProcessor> srtp, WorkerEventRing& events,
              std::atomic<std::uint64_t>& events_dropped, std::uint64_t seed);
 

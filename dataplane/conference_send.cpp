@@ -98,6 +98,7 @@ void Conference::rotate_ssrc(OutputStream& stream, std::uint32_t frame_index) {
   const std::uint32_t old_ssrc = stream.ssrc;
   const auto owner = ssrcs_.owner_of(old_ssrc);
   const std::uint32_t fresh = ssrcs_.claim_fresh(owner.value_or(SsrcOwner{SsrcOwner::Kind::OutputStream, 0}));
+  if (fresh == 0) return;  // the registry is full (it is sized so it cannot be): keep the old SSRC
   if (srtp_->add_stream(fresh, group_keys_, 0) != srtp::SetupStatus::Ok) {
     ssrcs_.release(fresh);
     return;  // keep the old SSRC; counted so an operator sees it

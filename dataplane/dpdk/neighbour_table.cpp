@@ -1,5 +1,7 @@
 #include "dataplane/dpdk/neighbour_table.h"
 
+#include "dataplane/open_addressing.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -133,16 +135,10 @@ void NeighbourTable::forget_old(std::int64_t now_us) {
 }
 
 void NeighbourTable::erase(std::size_t index) {
-  // Linear probing without tombstones: move back each following entry whose home
-  // lies cyclically at or before the hole, until an empty slot ends the run.
-  std::size_t hole = index;
-  for (std::size_t next = (hole + 1) & mask_; entries_[next].state != kEmpty; next = (next + 1) & mask_) {
-    const std::size_t home = hash_of(entries_[next].address) & mask_;
-    if (((next - home) & mask_) >= ((next - hole) & mask_)) {
-      entries_[hole] = entries_[next];
-      hole = next;
-    }
-  }
+  const std::size_t hole = close_probe_gap(
+      index, mask_, [this](std::size_t i) { return entries_[i].state != kEmpty; },
+      [this](std::size_t i) { return hash_of(entries_[i].address) & mask_; },
+      [this](std::size_t from, std::size_t to) { entries_[to] = entries_[from]; });
   entries_[hole] = Entry{};
   --used_;
   ++forgotten_;

@@ -1,5 +1,7 @@
 #include "dataplane/srtp/context_table.h"
 
+#include "dataplane/open_addressing.h"
+
 #include <algorithm>
 #include <bit>
 #include <string.h>  // explicit_bzero
@@ -36,17 +38,10 @@ bool ContextTable::erase(std::uint32_t ssrc) {
     if (!entries_[slot].used) return false;
     if (entries_[slot].context.ssrc == ssrc) break;
   }
-  // Backward-shift deletion (linear probing): move later members of the probe
-  // run into the hole while their home position allows it.
-  std::uint32_t hole = slot;
-  for (std::uint32_t next = (hole + 1) & mask_; entries_[next].used; next = (next + 1) & mask_) {
-    const std::uint32_t want = home(entries_[next].context.ssrc);
-    // `next` may move to `hole` if its home is not in (hole, next] cyclically.
-    const bool home_between = hole <= next ? (hole < want && want <= next) : (hole < want || want <= next);
-    if (home_between) continue;
-    entries_[hole].context = entries_[next].context;
-    hole = next;
-  }
+  const std::size_t hole = dataplane::close_probe_gap(
+      slot, mask_, [this](std::size_t i) { return entries_[i].used; },
+      [this](std::size_t i) { return home(entries_[i].context.ssrc); },
+      [this](std::size_t from, std::size_t to) { entries_[to].context = entries_[from].context; });
   explicit_bzero(static_cast<void*>(&entries_[hole].context), sizeof(StreamContext));
   entries_[hole].used = false;
   --size_;

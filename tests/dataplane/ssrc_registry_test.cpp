@@ -13,7 +13,7 @@ namespace {
 using Kind = SsrcOwner::Kind;
 
 TEST(SsrcRegistry, DuplicateClaimNamesTheHolder) {
-  SsrcRegistry registry(1);
+  SsrcRegistry registry(1, 16);
   EXPECT_FALSE(registry.claim(0x1234, {Kind::Participant, 7}));
   auto holder = registry.claim(0x1234, {Kind::Participant, 8});
   ASSERT_TRUE(holder);
@@ -24,7 +24,7 @@ TEST(SsrcRegistry, DuplicateClaimNamesTheHolder) {
 }
 
 TEST(SsrcRegistry, FreshSsrcsNeverCollideWithClaimedOnes) {
-  SsrcRegistry registry(42);
+  SsrcRegistry registry(42, 5000);
   std::set<std::uint32_t> seen;
   for (std::uint32_t i = 0; i < 5000; ++i) {
     auto ssrc = registry.claim_fresh({Kind::OutputStream, i});
@@ -37,6 +37,41 @@ TEST(SsrcRegistry, FreshSsrcsNeverCollideWithClaimedOnes) {
   auto holder = registry.claim(taken, {Kind::Participant, 1});
   ASSERT_TRUE(holder);
   EXPECT_EQ(holder->kind, Kind::OutputStream);
+}
+
+TEST(SsrcRegistry, YearsOfChurnKeepEveryHolderFindable) {
+  // Participants and output streams come and go (SSRC replacement every 11
+  // minutes per stream): erasing without tombstones must never lose a holder.
+  SsrcRegistry registry(7, 300);
+  std::vector<std::uint32_t> held;
+  std::uint32_t next_id = 0;
+  for (int round = 0; round < 20000; ++round) {
+    if (held.size() < 250) {
+      const std::uint32_t ssrc = registry.claim_fresh({Kind::OutputStream, next_id++});
+      ASSERT_NE(ssrc, 0u);
+      held.push_back(ssrc);
+    } else {
+      const std::size_t gone = static_cast<std::size_t>(round * 7919) % held.size();
+      registry.release(held[gone]);
+      held[gone] = held.back();
+      held.pop_back();
+    }
+    if (round % 997 == 0) {
+      for (std::uint32_t ssrc : held) ASSERT_TRUE(registry.owner_of(ssrc)) << "round " << round;
+      ASSERT_EQ(registry.size(), held.size());
+    }
+  }
+}
+
+TEST(SsrcRegistry, AFullRegistryRefusesRatherThanGrows) {
+  SsrcRegistry registry(3, 4);
+  for (std::uint32_t i = 1; i <= 4; ++i) ASSERT_FALSE(registry.claim(i, {Kind::Participant, i}));
+  const auto refused = registry.claim(99, {Kind::Participant, 99});
+  ASSERT_TRUE(refused) << "no room: the claim is refused";
+  EXPECT_EQ(refused->id, SsrcRegistry::kNoRoom.id);
+  EXPECT_EQ(registry.claim_fresh({Kind::OutputStream, 5}), 0u);
+  registry.release(2);
+  EXPECT_NE(registry.claim_fresh({Kind::OutputStream, 5}), 0u);
 }
 
 TEST(CommandQueue, EveryPostedCommandRunsOnceInOrderAcrossProducers) {
