@@ -1,0 +1,126 @@
+// The dataplane's packet path allocates nothing: stage(), flush() and the tick
+// (mix, packetise, protect once, replicate) run with every C++ allocation
+// counted (global operator new replaced in this executable), through SSRC
+// latching on first packets and output SSRC replacements, which both claim in
+// the conference's SSRC registry. Under AddressSanitizer the test is skipped.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "bench/peer/sim_participant.h"
+#include "dataplane/conference.h"
+#include "dataplane/srtp/ipsec_mb_engine.h"
+#include "dataplane/srtp/srtp_session.h"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+#if !defined(__SANITIZE_ADDRESS__)
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  std::abort();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
+
+namespace mrfp::dataplane {
+namespace {
+
+class CountingTransmitter final : public Transmitter {
+ public:
+  std::size_t send_to_many(std::span<const std::uint8_t>, std::span<const Destination> destinations) override {
+    datagrams += destinations.size();
+    return destinations.size();
+  }
+  std::uint64_t datagrams = 0;
+};
+
+TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsrcReplacement) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer replaces operator new";
+#endif
+  constexpr std::uint32_t kParticipants = 20;
+  constexpr int kFrames = 120;
+  constexpr std::size_t kSlot = 2048;
+  const srtp::MasterKey key = sim::make_key(srtp::Suite::AesCm128HmacSha1_80, 9);
+  srtp::IpsecMbEngine engine;
+  srtp::ProcessorOptions options;
+  options.max_streams = 2 * kParticipants + 16;
+  options.max_master_keys = 8;
+  ConferenceSpec spec;
+  spec.codecs = {mixer::Codec::Pcmu};
+  spec.group_key = key;
+  WorkerEventRing events;
+  std::atomic<std::uint64_t> events_dropped{0};
+  // An output SSRC is replaced every 16 packets: several replacements per run.
+  auto created = Conference::create(1, spec, kParticipants, std::chrono::milliseconds(2000), 16,
+                                    std::make_unique<srtp::SrtpSession>(engine, options), events, events_dropped, 5);
+  ASSERT_TRUE(created) << created.error().message;
+  Conference& conference = *created.value();
+
+  std::vector<std::uint32_t> indexes;
+  std::vector<sockaddr_storage> sources;
+  std::vector<std::vector<std::uint8_t>> packets;  // participant-major
+  for (std::uint32_t i = 0; i < kParticipants; ++i) {
+    sim::ParticipantConfig config{.codec = mixer::Codec::Pcmu, .ssrc = 0x5000 + i, .tone_hz = 300.0 + 40 * i,
+                                  .level_ext_id = 1, .send_key = key, .receive_key = key};
+    sim::SimParticipant peer(config);
+    ParticipantSpec p;
+    p.conference = 1;
+    if (i % 2 == 0) p.declared_ssrc = config.ssrc;  // the odd ones latch their first authenticated SSRC
+    p.audio_level_ext_id = 1;
+    p.remote = Endpoint::parse("192.0.2.1", static_cast<std::uint16_t>(10000 + i));
+    auto added = conference.add_participant(i + 1, p, i, *Endpoint::parse("192.0.2.2", 20000));
+    ASSERT_TRUE(added) << added.error().message;
+    indexes.push_back(*conference.participant_index(i + 1));
+    sources.push_back(p.remote->address);
+    for (int f = 0; f < kFrames; ++f) packets.push_back(peer.make_packet(i < 3 || (f / 40) == static_cast<int>(i)));
+  }
+  std::vector<std::uint8_t> buffers(kParticipants * kSlot);
+  std::vector<ReceivedDatagram> burst(kParticipants);
+  CountingTransmitter transmitter;
+  std::int64_t now_us = 1'000'000;
+  conference.start_clock(now_us);
+
+  allocations = 0;
+  counting = true;
+  for (int frame = 0; frame < kFrames; ++frame) {
+    for (std::uint32_t i = 0; i < kParticipants; ++i) {
+      const auto& bytes = packets[i * kFrames + static_cast<std::size_t>(frame)];
+      ReceivedDatagram& datagram = burst[i];
+      datagram.data = buffers.data() + i * kSlot;
+      std::memcpy(datagram.data, bytes.data(), bytes.size());
+      datagram.length = static_cast<std::uint32_t>(bytes.size());
+      datagram.capacity = kSlot;
+      datagram.source = sources[i];
+      datagram.arrival_us = now_us;
+      conference.stage(indexes[i], datagram);
+    }
+    conference.flush();
+    now_us += 20'000;
+    conference.tick_if_due(now_us, transmitter);
+  }
+  counting = false;
+  const std::size_t counted = allocations.load();
+
+  const ConferenceStats stats = conference.stats();
+  EXPECT_EQ(counted, 0u) << "allocations on the packet path";
+  EXPECT_EQ(stats.counters.rx_packets, std::uint64_t{kParticipants} * kFrames);
+  EXPECT_EQ(stats.counters.drop_auth_failed + stats.counters.drop_ssrc_mismatch + stats.counters.drop_malformed, 0u)
+      << "every packet, latched participants' included, was accepted";
+  EXPECT_GE(stats.counters.ssrc_rotations, 5u) << "output SSRCs were replaced while counting";
+  EXPECT_GT(transmitter.datagrams, 0u);
+}
+
+}  // namespace
+}  // namespace mrfp::dataplane
