@@ -68,6 +68,10 @@ struct DpdkCounters {
   std::uint64_t tx_bad_destination = 0;  // port index not open, family mismatch
   std::uint64_t tx_too_large = 0;        // payload beyond one mbuf
   std::uint64_t tx_control = 0;          // ARP/ICMP/NA answers sent
+  // Payload bytes written into mbufs: once per output frame when replication is
+  // chained (every destination's header points at the same payload), once per
+  // destination when copied. Divided by tx_frames: the bytes copied per packet sent.
+  std::uint64_t tx_payload_bytes_copied = 0;
   // Steering (control path, counted when a port opens or closes; only with more than one queue).
   // A port with a rule is received on our queue by the device; one refused stays with
   // the software hand-off (rx_handed_off / rx_from_other_queues count what it carries).

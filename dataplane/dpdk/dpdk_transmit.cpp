@@ -174,6 +174,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
       return 0;
     }
     std::memcpy(rte_pktmbuf_append(payload, payload_length), bytes.data(), bytes.size());
+    counters_.tx_payload_bytes_copied += bytes.size();
   }
 
   // Chunks of one TX burst: resolve, allocate in bulk, write headers, queue.
@@ -228,6 +229,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
         rte_pktmbuf_chain(frame, clones[i]);
       } else {
         std::memcpy(rte_pktmbuf_append(frame, payload_length), bytes.data(), bytes.size());
+        counters_.tx_payload_bytes_copied += bytes.size();
       }
       headers[built++] = frame;
     }

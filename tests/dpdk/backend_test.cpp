@@ -310,6 +310,8 @@ TEST_F(DpdkBackendTest, SendToManySharesOnePayloadMbufAcrossFiftyDestinations) {
   EXPECT_EQ(rte_mempool_avail_count(port->packet_pool()), free_before + 1u)
       << "the payload returns to its pool with the last frame";
   EXPECT_EQ(backend->counters().tx_frames, 50u);
+  EXPECT_EQ(backend->counters().tx_payload_bytes_copied, payload.size())
+      << "the payload was written once, for all 50 destinations";
 }
 
 TEST_F(DpdkBackendTest, UnknownNextHopIsResolvedByArpMeanwhileDropped) {
@@ -364,6 +366,7 @@ TEST_F(DpdkBackendTest, OffLinkDestinationsGoToTheStaticGatewayMac) {
   const auto frames = ring.drain(&mbufs);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(mbufs[0]->nb_segs, 1) << "copied mode: one segment";
+  EXPECT_EQ(backend->counters().tx_payload_bytes_copied, sizeof(payload)) << "copied mode: once per destination";
   rte_pktmbuf_free(mbufs[0]);
   const auto parsed = packet::parse_udp_frame(frames[0], true);
   ASSERT_TRUE(parsed);
