@@ -15,6 +15,7 @@
 // Hugepages (2 MB) are used when free (`--in-memory`), else `--no-huge`.
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -128,6 +129,10 @@ struct Bench {
                   "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n");
     }
     if (auto up = dataplane::init_eal(eal); !up) throw std::runtime_error(up.error().message);
+    // The feeder (this thread) on the main lcore's core; the worker pins itself
+    // to the next lcore's, so the two never share a core.
+    rte_cpuset_t main_core = rte_lcore_cpuset(rte_get_main_lcore());
+    rte_thread_set_affinity(&main_core);
     rx = rte_ring_create("bench_rx", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     tx = rte_ring_create("bench_tx", 65536, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     const int port_id = rte_eth_from_rings("bench_ring", &rx, 1, &tx, 1, 0);
