@@ -407,6 +407,11 @@ struct JitterBuffer::State {
   }
 };
 
+JitterBuffer::State& JitterBuffer::state() { return *std::launder(reinterpret_cast<State*>(storage_)); }
+const JitterBuffer::State& JitterBuffer::state() const {
+  return *std::launder(reinterpret_cast<const State*>(storage_));
+}
+
 JitterBuffer::JitterBuffer(const JitterBufferConfig& config) {
   static_assert(sizeof(State) <= kStateBytes, "raise kStateBytes");
   static_assert(alignof(State) <= 64);  // storage_ is aligned to a cache line

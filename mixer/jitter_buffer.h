@@ -154,8 +154,8 @@ class JitterBuffer {
   // that it fits).
   static constexpr std::size_t kStateBytes = 448;
   struct State;
-  State& state() { return *std::launder(reinterpret_cast<State*>(storage_)); }
-  const State& state() const { return *std::launder(reinterpret_cast<const State*>(storage_)); }
+  State& state();  // defined where State is complete
+  const State& state() const;
   alignas(64) std::byte storage_[kStateBytes];
 };
 
