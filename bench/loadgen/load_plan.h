@@ -37,6 +37,11 @@ struct LoadOptions {
   bool realtime_sender = false;           // SCHED_FIFO for the pacing thread
   bool progress = false;                  // a line of GetStats once a second
   std::string json_path, wav_path, summary_kv_path;
+  // Transport: kernel UDP sockets on loopback (default), or DPDK net_memif to
+  // mrfpd's memif server socket at this path.
+  std::string memif_socket;
+  std::vector<std::string> eal_args;           // empty: default_memif_eal_args()
+  std::string memif_address = "198.18.0.2";    // ours on the memif link (mrfpd's --dpdk-gateway)
   std::uint64_t seed = 1;
   double amplitude = 0.25;                // of full scale, per talker
 };

@@ -22,7 +22,10 @@
 #include <thread>
 
 #include "bench/loadgen/listener_monitor.h"
+#include "bench/loadgen/memif_transport.h"
 #include "bench/loadgen/mp_client.h"
+#include "bench/loadgen/pacer.h"
+#include "bench/loadgen/socket_transport.h"
 #include "bench/peer/paced_sender.h"
 #include "bench/peer/sim_audio.h"
 #include "bench/peer/sim_participant.h"
@@ -109,7 +112,7 @@ std::vector<srtp::MasterKey> make_group_keys(const LoadOptions& options) {
 
 // Creates the conferences and participants; fills, per participant, the mixer
 // port it must send to.
-void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
+void set_up(MpClient& client, const LoadPlan& plan, const Transport& transport,
             const std::vector<srtp::MasterKey>& group_keys, std::vector<std::uint32_t>& conference_ids,
             std::vector<sockaddr_in>& destinations) {
   const LoadOptions& options = plan.options();
@@ -137,10 +140,10 @@ void set_up(MpClient& client, const LoadPlan& plan, std::uint16_t our_port,
           add.set_codec(control::to_proto(options.codec));
           add.set_payload_type(payload_type_of(options.codec));
           char host[INET_ADDRSTRLEN];
-          const in_addr address = participant_address(p);
+          const in_addr address = transport.participant_address(p);
           inet_ntop(AF_INET, &address, host, sizeof host);
           add.mutable_remote()->set_host(host);
-          add.mutable_remote()->set_port(our_port);
+          add.mutable_remote()->set_port(transport.participant_port());
           add.set_ssrc(kFirstSsrc + p);
           add.set_direction(mp::v1::SENDRECV);
           add.set_audio_level_ext_id(options.levels ? 1 : 0);
@@ -395,6 +398,15 @@ void print_progress(MpClient& client, const std::set<std::uint32_t>& ours, doubl
             << " overruns " << counters.tick_overruns << " | listeners received " << listener_packets << std::endl;
 }
 
+std::unique_ptr<Transport> make_transport(const LoadOptions& options) {
+  if (options.memif_socket.empty()) return std::make_unique<SocketTransport>();
+  MemifOptions memif;
+  memif.socket_path = options.memif_socket;
+  memif.eal_args = options.eal_args.empty() ? default_memif_eal_args() : options.eal_args;
+  memif.local_address = options.memif_address;
+  return std::make_unique<MemifTransport>(memif);
+}
+
 }  // namespace
 
 Distribution distribution_of(std::vector<double> values) {
@@ -419,7 +431,7 @@ LoadResult run_load(const LoadOptions& options) {
 
   MpClient client(options.server);
   if (!client.wait_until_serving(10)) throw std::runtime_error("mrfpd at " + options.server + " does not answer Health");
-  SharedUdpSocket socket;
+  std::unique_ptr<Transport> transport = make_transport(options);
 
   // Packets first: a conference's clock runs from its creation, and a long
   // precomputation on every core would starve mrfpd's ticks before the run.
@@ -434,12 +446,12 @@ LoadResult run_load(const LoadOptions& options) {
   phase = std::chrono::steady_clock::now();
   std::vector<std::uint32_t> conference_ids;
   std::vector<sockaddr_in> destinations;
-  set_up(client, plan, socket.port(), group_keys, conference_ids, destinations);
+  set_up(client, plan, *transport, group_keys, conference_ids, destinations);
+  transport->set_destinations(destinations);
   const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
   result.setup_s = seconds_since(phase);
 
-  ListenerMonitor monitor(plan, socket.fd(), group_keys);
-  PacedSender sender(socket.fd(), destinations);
+  ListenerMonitor monitor(plan, *transport, group_keys);
   std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
   std::thread receiver([&] { monitor.run(stop_receiving); });
   // Counted over the run only: the set-up and the precomputation are not load.
@@ -460,7 +472,7 @@ LoadResult run_load(const LoadOptions& options) {
         std::cerr << "warning: --realtime-sender: SCHED_FIFO refused (needs root or CAP_SYS_NICE)\n";
       }
     }
-    sent = sender.run(schedule, tracks, start_ns, onset_sent_ns, stop_sending);
+    sent = pace(*transport, schedule, tracks, start_ns, onset_sent_ns, stop_sending);
     sending_done = true;
   });
   const auto run_start = std::chrono::steady_clock::now();
