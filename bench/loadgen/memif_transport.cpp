@@ -83,8 +83,15 @@ MemifTransport::MemifTransport(MemifOptions options) : options_(std::move(option
     throw std::runtime_error(std::string("EAL is up but ") + kDeviceName + " did not probe (is net_memif installed?)");
   }
   const int socket = rte_eth_dev_socket_id(port_id_) < 0 ? 0 : rte_eth_dev_socket_id(port_id_);
-  pool_ = rte_pktmbuf_pool_create("loadgen_pool", kPoolMbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-  if (!pool_) throw std::runtime_error("rte_pktmbuf_pool_create: " + std::string(rte_strerror(rte_errno)));
+  // One pool per thread: an rte_ring-backed mempool shared by two threads can
+  // livelock when one is preempted inside a ring operation and the other
+  // spins on it (two SCHED_FIFO threads on one core). The sender's frames come
+  // from tx_pool_ (memif copies and frees them inside tx_burst, on the sender's
+  // thread); received frames and ARP frames from pool_ (the receiver's thread,
+  // or the main thread before the receiver starts).
+  pool_ = rte_pktmbuf_pool_create("loadgen_rx_pool", kPoolMbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  tx_pool_ = rte_pktmbuf_pool_create("loadgen_tx_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (!pool_ || !tx_pool_) throw std::runtime_error("rte_pktmbuf_pool_create: " + std::string(rte_strerror(rte_errno)));
   rte_eth_conf conf{};
   if (int error = rte_eth_dev_configure(port_id_, 1, 1, &conf); error != 0) {
     throw std::runtime_error("rte_eth_dev_configure: " + std::string(rte_strerror(-error)));
@@ -117,12 +124,21 @@ MemifTransport::MemifTransport(MemifOptions options) : options_(std::move(option
 }
 
 MemifTransport::~MemifTransport() {
+  if (started_) {
+    std::fprintf(stderr,
+                 "memif: ARP requests answered %llu, TX ring-full spins %llu, RX drops %llu, frames before the run %llu, "
+                 "stray %llu\n",
+                 static_cast<unsigned long long>(arp_answered_), static_cast<unsigned long long>(tx_full_spins_),
+                 static_cast<unsigned long long>(receive_drops()), static_cast<unsigned long long>(early_),
+                 static_cast<unsigned long long>(stray_));
+  }
   if (held_count_) rte_pktmbuf_free_bulk(held_.data(), static_cast<unsigned>(held_count_));
   if (started_) {
     rte_eth_dev_stop(port_id_);
     rte_eth_dev_close(port_id_);
   }
   if (pool_) rte_mempool_free(pool_);
+  if (tx_pool_) rte_mempool_free(tx_pool_);
 }
 
 in_addr MemifTransport::participant_address(std::uint32_t participant) const {
@@ -224,7 +240,7 @@ SendOutcome MemifTransport::send(std::span<const OutgoingPacket> packets) {
   std::array<rte_mbuf*, kTxBurst> frames;
   for (std::size_t first = 0; first < packets.size(); first += kTxBurst) {
     const auto count = static_cast<std::uint16_t>(std::min<std::size_t>(kTxBurst, packets.size() - first));
-    if (!mixer_resolved_ || rte_pktmbuf_alloc_bulk(pool_, frames.data(), count) != 0) {
+    if (!mixer_resolved_ || rte_pktmbuf_alloc_bulk(tx_pool_, frames.data(), count) != 0) {
       outcome.errors += count;
       continue;
     }

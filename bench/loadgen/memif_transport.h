@@ -79,7 +79,8 @@ class MemifTransport final : public Transport {
 
   MemifOptions options_;
   std::uint16_t port_id_ = 0;
-  rte_mempool* pool_ = nullptr;
+  rte_mempool* pool_ = nullptr;     // RX and ARP: the receiving thread's
+  rte_mempool* tx_pool_ = nullptr;  // media frames: the sending thread's
   packet::MacAddress mac_{}, mixer_mac_{};
   packet::Ipv4Address ipv4_{};
   bool mixer_resolved_ = false;
