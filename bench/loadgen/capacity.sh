@@ -19,7 +19,9 @@
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
 #       [--latency-bound-ms 200] [--retries 1] [--talkers 2] [--backend socket|memif]
-#       [--mrfpd-core C] [--io-core C]
+#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N]
+# --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
+# (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -38,6 +40,7 @@ talkers=2
 backend=socket
 mrfpd_core=$(( $(nproc) - 1 ))
 io_core=0
+mrfpd_nice=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
     --backend) backend=$2; shift 2 ;;
     --mrfpd-core) mrfpd_core=$2; shift 2 ;;
     --io-core) io_core=$2; shift 2 ;;
+    --mrfpd-nice) mrfpd_nice=$2; shift 2 ;;
     -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -75,7 +79,23 @@ steps="$out/steps.tsv"
 printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\n' > "$steps"
 
 mrfpd_pid=
-memif_dir=
+# Each step runs in a subshell ($(run_step)): its pids go to files here so an
+# interrupted run still stops what the step started.
+state_dir=$(mktemp -d /tmp/mrfp-capacity.XXXXXX)
+memif_dir=$state_dir
+stop_pid_file() {
+  local file=$1 binary=$2 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  rm -f "$file"
+  # Only if that pid is still the process we started.
+  if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "^$binary "; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  return 0
+}
 stop_mrfpd() {
   if [ -n "$mrfpd_pid" ] && kill -0 "$mrfpd_pid" 2>/dev/null; then
     kill -TERM "$mrfpd_pid" 2>/dev/null || true
@@ -84,7 +104,7 @@ stop_mrfpd() {
     wait "$mrfpd_pid" 2>/dev/null || true
   fi
   mrfpd_pid=
-  [ -n "$memif_dir" ] && rm -f "$memif_dir/memif.sock"
+  rm -f "$state_dir/mrfpd.pid" "$memif_dir/memif.sock"
   return 0
 }
 
@@ -116,15 +136,16 @@ release_hugepages() {
   fi
 }
 cleanup() {
+  stop_pid_file "$state_dir/loadgen.pid" "$loadgen"
+  stop_pid_file "$state_dir/mrfpd.pid" "$mrfpd"
   stop_mrfpd
   release_hugepages
-  [ -n "$memif_dir" ] && rm -rf "$memif_dir"
+  rm -rf "$state_dir"
   return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 if [ "$backend" = memif ]; then
-  memif_dir=$(mktemp -d /tmp/mrfp-capacity-memif.XXXXXX)
   reserve_hugepages
   echo "capacity: memif backend, EAL memory: $eal_memory (hugepages added: $hugepages_added), mrfpd on CPU $mrfpd_core, load generator I/O on CPU $io_core" >&2
 fi
@@ -159,7 +180,7 @@ run_step() {
     local socket="$memif_dir/memif.sock"
     rm -f "$socket"
     # shellcheck disable=SC2086
-    "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
+    nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
       --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" \
       --port-range "$first-$((first + conferences * members + 15))" --log-level warn \
       --dpdk -- $eal_memory --no-pci --no-telemetry -l "$mrfpd_core" --log-level '*:warning' \
@@ -167,10 +188,11 @@ run_step() {
     transport_args=(--memif "$socket" --io-core "$io_core"
       --eal "$loadgen_eal_memory --no-pci --no-telemetry -l $io_core --log-level *:warning")
   else
-    "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" --max-participants "$max_participants" \
+    nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" --max-participants "$max_participants" \
       --port-range "$first-$((first + conferences * members + 15))" --log-level warn > "$log" 2>&1 &
   fi
   mrfpd_pid=$!
+  echo "$mrfpd_pid" > "$state_dir/mrfpd.pid"
   # With --log-level warn the ready line is not printed: find the control port from ss instead.
   control_port=
   for _ in $(seq 100); do
@@ -183,7 +205,11 @@ run_step() {
   "$loadgen" --server "127.0.0.1:$control_port" --conferences "$conferences" --size "$members" --codec "$codec" \
     --policy "$policy" --talkers "$talkers" --duration "$duration" --latency-bound-ms "$latency_bound" --realtime-sender \
     --mrfpd-pid "$mrfpd_pid" "${transport_args[@]}" \
-    --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 || true
+    --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 &
+  local loadgen_pid=$!
+  echo "$loadgen_pid" > "$state_dir/loadgen.pid"
+  wait "$loadgen_pid" || true
+  rm -f "$state_dir/loadgen.pid"
   stop_mrfpd
   local passed=0
   if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); fi
