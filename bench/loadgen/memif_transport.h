@@ -67,6 +67,7 @@ class MemifTransport final : public Transport {
  private:
   static constexpr std::uint16_t kTxBurst = 64;
   static constexpr std::size_t kRxBatch = 256;
+  static constexpr long kIdleSleepNs = 250'000;
 
   // One rx_burst: datagrams for participants into out, ARP handled, the rest counted.
   std::size_t poll_once(std::span<ReceivedDatagram> out);
