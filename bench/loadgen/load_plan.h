@@ -43,6 +43,7 @@ struct LoadOptions {
   std::string memif_socket;
   std::vector<std::string> eal_args;           // empty: default_memif_eal_args()
   std::string memif_address = "198.18.0.2";    // ours on the memif link (mrfpd's --dpdk-gateway)
+  std::string memif_mixer_address = "198.18.0.1";  // mrfpd's --media-address, resolved by ARP at start
   std::uint64_t seed = 1;
   double amplitude = 0.25;                // of full scale, per talker
 };

@@ -452,6 +452,7 @@ std::unique_ptr<Transport> make_transport(const LoadOptions& options) {
   memif.socket_path = options.memif_socket;
   memif.eal_args = options.eal_args.empty() ? default_memif_eal_args() : options.eal_args;
   memif.local_address = options.memif_address;
+  memif.mixer_address = options.memif_mixer_address;
   return std::make_unique<MemifTransport>(memif);
 }
 
@@ -491,14 +492,9 @@ LoadResult run_load(const LoadOptions& options) {
   std::vector<std::int64_t> onset_sent_ns(onsets.size(), 0);
   result.precompute_s = seconds_since(phase);
 
-  phase = std::chrono::steady_clock::now();
-  std::vector<std::uint32_t> conference_ids;
-  std::vector<sockaddr_in> destinations;
-  set_up(client, plan, *transport, group_keys, conference_ids, destinations);
-  transport->set_destinations(destinations);
-  const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
-  result.setup_s = seconds_since(phase);
-
+  // The receiver runs from before the set-up: mixer output starts with the
+  // first participant, and over memif an RX ring nobody drains during a long
+  // set-up makes mrfpd refuse frames, which would show as loss at the start.
   ListenerMonitor monitor(plan, *transport, group_keys);
   std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
   std::thread receiver([&] {
@@ -510,6 +506,23 @@ LoadResult run_load(const LoadOptions& options) {
     if (options.realtime_sender && !options.memif_socket.empty()) make_realtime(11, "receiver");
     monitor.run(stop_receiving);
   });
+  struct JoinOnExit {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinOnExit() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join_receiver{stop_receiving, receiver};
+
+  phase = std::chrono::steady_clock::now();
+  std::vector<std::uint32_t> conference_ids;
+  std::vector<sockaddr_in> destinations;
+  set_up(client, plan, *transport, group_keys, conference_ids, destinations);
+  transport->set_destinations(destinations);
+  const std::set<std::uint32_t> ours(conference_ids.begin(), conference_ids.end());
+  result.setup_s = seconds_since(phase);
+
   // Counted over the run only: the set-up and the precomputation are not load.
   const MixerCounters before = mixer_counters(client.stats(), ours);
   const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;

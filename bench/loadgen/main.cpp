@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   app.add_option("--eal", eal, "EAL arguments for --memif, one string (default: --no-huge -m 512 --no-pci --no-shconf)");
   app.add_option("--memif-address", options.memif_address, "our IPv4 address on the memif link (mrfpd's --dpdk-gateway)")
       ->capture_default_str();
+  app.add_option("--memif-mixer-address", options.memif_mixer_address,
+                 "mrfpd's --media-address on the memif link (resolved by ARP before the set-up)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   {
     std::istringstream words(eal);

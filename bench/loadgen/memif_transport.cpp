@@ -121,6 +121,8 @@ MemifTransport::MemifTransport(MemifOptions options) : options_(std::move(option
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  mixer_ipv4_ = ipv4_of(options_.mixer_address);
+  resolve_mixer();
 }
 
 MemifTransport::~MemifTransport() {
@@ -149,14 +151,16 @@ in_addr MemifTransport::participant_address(std::uint32_t participant) const {
 }
 
 void MemifTransport::set_destinations(std::vector<sockaddr_in> destinations) {
-  destinations_ = std::move(destinations);
-  if (destinations_.empty()) return;
-  mixer_ipv4_ = ipv4_of(destinations_.front().sin_addr);
-  for (const auto& destination : destinations_) {
+  for (const auto& destination : destinations) {
     if (ipv4_of(destination.sin_addr) != mixer_ipv4_) {
-      throw std::runtime_error("mrfpd gave more than one media address; the memif transport knows one next hop");
+      throw std::runtime_error("mrfpd gave media address " + text_of(ipv4_of(destination.sin_addr)) +
+                               ", the memif transport resolved " + text_of(mixer_ipv4_) + " (--memif-mixer-address)");
     }
   }
+  destinations_ = std::move(destinations);
+}
+
+void MemifTransport::resolve_mixer() {
   // Who has mrfpd's address? Asking also puts us in mrfpd's neighbour table.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.resolve_timeout_s);
   auto next_request = std::chrono::steady_clock::now();
@@ -170,7 +174,7 @@ void MemifTransport::set_destinations(std::vector<sockaddr_in> destinations) {
       send_arp(1, packet::MacAddress{}, mixer_ipv4_, packet::kBroadcastMac);
       next_request += std::chrono::milliseconds(200);
     }
-    early_ += poll_once(ignored);  // listeners' frames before the run: not counted
+    early_ += poll_once(ignored);  // no participant exists yet: nothing to count
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }

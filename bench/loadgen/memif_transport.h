@@ -29,6 +29,7 @@ struct MemifOptions {
   std::string socket_path;             // mrfpd's net_memif server socket (socket-abstract=no)
   std::vector<std::string> eal_args;   // without --vdev (added here)
   std::string local_address = "198.18.0.2";
+  std::string mixer_address = "198.18.0.1";  // mrfpd's media address: resolved by ARP in the constructor
   std::string mac = "02:fe:00:00:00:02";
   unsigned ring_log2 = 14;             // memif rsize: a whole tick of listener packets fits
   std::uint16_t udp_port = 40000;      // every participant's port
@@ -41,8 +42,9 @@ std::vector<std::string> default_memif_eal_args();
 
 class MemifTransport final : public Transport {
  public:
-  // Initialises EAL (once per process), starts the port and waits for the memif
-  // link (mrfpd must be listening). Throws std::runtime_error naming what failed.
+  // Initialises EAL (once per process), starts the port, waits for the memif
+  // link (mrfpd must be listening) and resolves mrfpd's MAC by ARP (which also
+  // teaches mrfpd ours). Throws std::runtime_error naming what failed.
   explicit MemifTransport(MemifOptions options);
   ~MemifTransport() override;
   MemifTransport(const MemifTransport&) = delete;
@@ -50,7 +52,7 @@ class MemifTransport final : public Transport {
 
   in_addr participant_address(std::uint32_t participant) const override;
   std::uint16_t participant_port() const override { return options_.udp_port; }
-  // Resolves mrfpd's MAC by ARP (and so teaches mrfpd ours); throws on timeout.
+  // Throws if mrfpd gave an address other than MemifOptions::mixer_address.
   void set_destinations(std::vector<sockaddr_in> destinations) override;
 
   std::size_t max_batch() const override { return 1024; }
@@ -71,6 +73,7 @@ class MemifTransport final : public Transport {
 
   // One rx_burst: datagrams for participants into out, ARP handled, the rest counted.
   std::size_t poll_once(std::span<ReceivedDatagram> out);
+  void resolve_mixer();
   void handle_arp(std::span<const std::uint8_t> payload);
   void send_arp(std::uint16_t operation, const packet::MacAddress& target_mac, const packet::Ipv4Address& target_ip,
                 const packet::MacAddress& ethernet_destination);
