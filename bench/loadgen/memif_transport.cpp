@@ -232,11 +232,12 @@ std::uint16_t MemifTransport::transmit(rte_mbuf** frames, std::uint16_t count) {
     }
     // The ring is full: mrfpd has not drained it yet. Wait (counted, and the
     // lateness shows in the pacing totals) but give the core back meanwhile;
-    // after 200 ms without progress the rest is dropped as send errors.
+    // after 50 ms without progress (mrfpd is then behind by more than two
+    // ticks: a tick overrun fails the run anyway) the rest is dropped as send errors.
     ++tx_full_spins_;
     const std::int64_t now = monotonic_ns();
     if (full_since == 0) full_since = now;
-    if (now - full_since > 200'000'000) break;
+    if (now - full_since > 50'000'000) break;
     const timespec pause{0, 10'000};
     nanosleep(&pause, nullptr);
   }

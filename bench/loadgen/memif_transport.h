@@ -78,7 +78,7 @@ class MemifTransport final : public Transport {
   void send_arp(std::uint16_t operation, const packet::MacAddress& target_mac, const packet::Ipv4Address& target_ip,
                 const packet::MacAddress& ethernet_destination);
   // Sends frames on TX queue 0 (tx_mutex_ held), waiting while the ring is
-  // full for up to 200 ms without progress; returns how many went, frees the rest.
+  // full for up to 50 ms without progress; returns how many went, frees the rest.
   std::uint16_t transmit(rte_mbuf** frames, std::uint16_t count);
 
   MemifOptions options_;
