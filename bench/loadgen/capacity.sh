@@ -9,9 +9,19 @@
 # steps.tsv and one PNG per codec (mrfpd CPU and loss against N, both
 # policies on one plot) into --out.
 #
+# --backend memif: mrfpd on DPDK with a net_memif SERVER port on its own core
+# (--mrfpd-core, default the last CPU; one worker), the load generator its memif
+# CLIENT (sender and receiver on --io-core, default CPU 0), mrfpd 198.18.0.1/24
+# with the load generator 198.18.0.2 as next hop. EAL memory: --in-memory on
+# 2 MB hugepages when enough are free or can be reserved (what this script
+# reserves it gives back), else --no-huge. --size 0: one conference of N.
+#
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
-#       [--latency-bound-ms 200] [--retries 1]
+#       [--latency-bound-ms 200] [--retries 1] [--talkers 2] [--backend socket|memif]
+#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N]
+# --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
+# (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +36,11 @@ max=5000
 workers=1
 latency_bound=200
 retries=1
+talkers=2
+backend=socket
+mrfpd_core=$(( $(nproc) - 1 ))
+io_core=0
+mrfpd_nice=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -39,11 +54,21 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --latency-bound-ms) latency_bound=$2; shift 2 ;;
     --retries) retries=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --talkers) talkers=$2; shift 2 ;;
+    --backend) backend=$2; shift 2 ;;
+    --mrfpd-core) mrfpd_core=$2; shift 2 ;;
+    --io-core) io_core=$2; shift 2 ;;
+    --mrfpd-nice) mrfpd_nice=$2; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 out=${out:-$build/capacity}
+case "$backend" in
+  socket) ;;
+  memif) [ "$workers" = 1 ] || { echo "capacity: --backend memif drives one worker (one memif queue pair)" >&2; exit 2; } ;;
+  *) echo "capacity: --backend socket or memif" >&2; exit 2 ;;
+esac
 mrfpd="$build/control/mrfpd"
 loadgen="$build/bench/loadgen/mrfp-loadgen"
 for binary in "$mrfpd" "$loadgen"; do
@@ -54,14 +79,76 @@ steps="$out/steps.tsv"
 printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\n' > "$steps"
 
 mrfpd_pid=
+# Each step runs in a subshell ($(run_step)): its pids go to files here so an
+# interrupted run still stops what the step started.
+state_dir=$(mktemp -d /tmp/mrfp-capacity.XXXXXX)
+memif_dir=$state_dir
+stop_pid_file() {
+  local file=$1 binary=$2 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  rm -f "$file"
+  # Only if that pid is still the process we started.
+  if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "^$binary "; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  return 0
+}
 stop_mrfpd() {
   if [ -n "$mrfpd_pid" ] && kill -0 "$mrfpd_pid" 2>/dev/null; then
     kill -TERM "$mrfpd_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$mrfpd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$mrfpd_pid" 2>/dev/null || true
     wait "$mrfpd_pid" 2>/dev/null || true
   fi
   mrfpd_pid=
+  rm -f "$state_dir/mrfpd.pid" "$memif_dir/memif.sock"
+  return 0
 }
-trap stop_mrfpd EXIT INT TERM
+
+# Hugepages for --backend memif: what we add to nr_hugepages we take back.
+hugepages_file=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+hugepages_added=0
+hugepages_wanted=768  # 1.5 GB: mrfpd's mempools and the load generator's, with room
+eal_memory="--no-huge -m 1024 --no-shconf"
+loadgen_eal_memory="--no-huge -m 1024 --no-shconf"
+reserve_hugepages() {
+  [ -w "$hugepages_file" ] || return 0
+  local free total
+  free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  if [ "${free:-0}" -lt "$hugepages_wanted" ]; then
+    total=$(cat "$hugepages_file")
+    echo $((total + hugepages_wanted - free)) > "$hugepages_file" 2>/dev/null || true
+    hugepages_added=$(( $(cat "$hugepages_file") - total ))
+    free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  fi
+  if [ "${free:-0}" -ge "$hugepages_wanted" ]; then
+    eal_memory="--in-memory"
+    loadgen_eal_memory="--in-memory"
+  fi
+}
+release_hugepages() {
+  if [ "$hugepages_added" -gt 0 ]; then
+    echo $(( $(cat "$hugepages_file") - hugepages_added )) > "$hugepages_file" 2>/dev/null || true
+    hugepages_added=0
+  fi
+}
+cleanup() {
+  stop_pid_file "$state_dir/loadgen.pid" "$loadgen"
+  stop_pid_file "$state_dir/mrfpd.pid" "$mrfpd"
+  stop_mrfpd
+  release_hugepages
+  rm -rf "$state_dir"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ "$backend" = memif ]; then
+  reserve_hugepages
+  echo "capacity: memif backend, EAL memory: $eal_memory (hugepages added: $hugepages_added), mrfpd on CPU $mrfpd_core, load generator I/O on CPU $io_core" >&2
+fi
 
 # A block of `count` UDP ports nobody uses, in 20000-59999.
 free_port_block() {
@@ -83,12 +170,29 @@ kv() { sed -n "s/^$2=//p" "$1"; }
 run_step() {
   local codec=$1 policy=$2 n=$3
   local name="$codec-$policy-$n" first control_port log
-  local conferences=$(( (n + size - 1) / size ))
-  first=$(free_port_block $((conferences * size + 16))) || { echo "capacity: no free UDP port block" >&2; exit 1; }
+  local conferences=1 members=$n
+  if [ "$size" != 0 ]; then conferences=$(( (n + size - 1) / size )); members=$size; fi
+  local max_participants=$(( members > 1000 ? members : 1000 ))
+  first=$(free_port_block $((conferences * members + 16))) || { echo "capacity: no free UDP port block" >&2; exit 1; }
   log="$out/$name.mrfpd.log"
-  "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" \
-    --port-range "$first-$((first + conferences * size + 15))" --log-level warn > "$log" 2>&1 &
+  local transport_args=()
+  if [ "$backend" = memif ]; then
+    local socket="$memif_dir/memif.sock"
+    rm -f "$socket"
+    # shellcheck disable=SC2086
+    nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
+      --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" \
+      --port-range "$first-$((first + conferences * members + 15))" --log-level warn \
+      --dpdk -- $eal_memory --no-pci --no-telemetry -l "$mrfpd_core" --log-level '*:warning' \
+      --vdev "net_memif0,role=server,socket=$socket,socket-abstract=no,rsize=14,mac=02:fe:00:00:00:01" > "$log" 2>&1 &
+    transport_args=(--memif "$socket" --io-core "$io_core"
+      --eal "$loadgen_eal_memory --no-pci --no-telemetry -l $io_core --log-level *:warning")
+  else
+    nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" --max-participants "$max_participants" \
+      --port-range "$first-$((first + conferences * members + 15))" --log-level warn > "$log" 2>&1 &
+  fi
   mrfpd_pid=$!
+  echo "$mrfpd_pid" > "$state_dir/mrfpd.pid"
   # With --log-level warn the ready line is not printed: find the control port from ss instead.
   control_port=
   for _ in $(seq 100); do
@@ -98,13 +202,18 @@ run_step() {
     sleep 0.1
   done
   [ -n "$control_port" ] || { echo "capacity: mrfpd did not listen" >&2; exit 1; }
-  "$loadgen" --server "127.0.0.1:$control_port" --conferences "$conferences" --size "$size" --codec "$codec" \
-    --policy "$policy" --duration "$duration" --latency-bound-ms "$latency_bound" --realtime-sender --mrfpd-pid "$mrfpd_pid" \
-    --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 || true
+  "$loadgen" --server "127.0.0.1:$control_port" --conferences "$conferences" --size "$members" --codec "$codec" \
+    --policy "$policy" --talkers "$talkers" --duration "$duration" --latency-bound-ms "$latency_bound" --realtime-sender \
+    --mrfpd-pid "$mrfpd_pid" "${transport_args[@]}" \
+    --json "$out/$name.json" --summary-kv "$out/$name.kv" > "$out/$name.txt" 2>&1 &
+  local loadgen_pid=$!
+  echo "$loadgen_pid" > "$state_dir/loadgen.pid"
+  wait "$loadgen_pid" || true
+  rm -f "$state_dir/loadgen.pid"
   stop_mrfpd
   local passed=0
   if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); fi
-  local participants=$((conferences * size))
+  local participants=$((conferences * members))
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
     "$(kv "$out/$name.kv" loss_ratio)" "$(kv "$out/$name.kv" cpu_cores)" "$(kv "$out/$name.kv" latency_p99_ms)" \
     "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" >> "$steps"
@@ -124,12 +233,14 @@ step_holds() {
   return 1
 }
 
-round_to_size() { echo $(( ($1 + size - 1) / size * size )); }
+# One conference of N (--size 0): N in steps of 10.
+step_size() { [ "$size" = 0 ] && echo 10 || echo "$size"; }
+round_to_size() { local s; s=$(step_size); echo $(( ($1 + s - 1) / s * s )); }
 
 results=()
 for codec in $codecs; do
   for policy in $policies; do
-    echo "capacity: $codec, $policy, ${duration} s per step" >&2
+    echo "capacity: $codec, $policy, ${duration} s per step, $backend backend" >&2
     held=0
     failed_at=
     n=$(round_to_size "$start")
@@ -138,7 +249,7 @@ for codec in $codecs; do
     done
     # Bisect down to a tenth of what held (at least one conference).
     while [ -n "$failed_at" ]; do
-      resolution=$(( held / 10 > size ? held / 10 : size ))
+      resolution=$(( held / 10 > $(step_size) ? held / 10 : $(step_size) ))
       [ $((failed_at - held)) -le "$resolution" ] && break
       mid=$(round_to_size $(( (held + failed_at) / 2 )))
       { [ "$mid" -le "$held" ] || [ "$mid" -ge "$failed_at" ]; } && break
@@ -148,13 +259,13 @@ for codec in $codecs; do
     cpu=${cpu:-0}
     per_core=$(awk -v n="$held" -v c="$cpu" 'BEGIN {printf "%.0f", (c > 0 ? n / c : 0)}')
     echo "capacity: $codec $policy: highest N that held: $held (mrfpd CPU $cpu cores, $per_core participants per core); first failure: ${failed_at:-none up to $max}" >&2
-    results+=("{\"codec\":\"$codec\",\"policy\":\"$policy\",\"highest_held\":$held,\"first_failed\":${failed_at:-null},\"cpu_cores_at_highest\":$cpu,\"participants_per_core\":$per_core}")
+    results+=("{\"backend\":\"$backend\",\"codec\":\"$codec\",\"policy\":\"$policy\",\"highest_held\":$held,\"first_failed\":${failed_at:-null},\"cpu_cores_at_highest\":$cpu,\"participants_per_core\":$per_core}")
   done
 done
 
 # JSON: the verdicts and every step.
 {
-  echo "{\"duration_s\":$duration,\"retries\":$retries,\"conference_size\":$size,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
+  echo "{\"backend\":\"$backend\",\"duration_s\":$duration,\"retries\":$retries,\"conference_size\":$size,\"talkers\":$talkers,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
   echo "\"machine\":{\"cores\":$(nproc),\"load_average_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
   echo "\"results\":[$(IFS=,; echo "${results[*]}")],"
   echo "\"steps\":["
@@ -181,7 +292,7 @@ if command -v gnuplot > /dev/null; then
     gnuplot <<PLOT
 set terminal pngcairo size 1000,600 noenhanced
 set output '$out/capacity-$codec.png'
-set title 'mrfpd capacity, $codec, conferences of $size, ${duration} s per step, $workers worker(s)'
+set title 'mrfpd capacity, $backend backend, $codec, $( [ "$size" = 0 ] && echo "one conference of N" || echo "conferences of $size"), $talkers talking, ${duration} s per step, $workers worker(s)'
 set xlabel 'participants (N)'
 set ylabel 'mrfpd CPU (% of one core)'
 set y2label 'listener packet loss (%)'

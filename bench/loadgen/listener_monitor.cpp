@@ -1,9 +1,6 @@
 #include "bench/loadgen/listener_monitor.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,30 +8,21 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "bench/peer/paced_sender.h"
 #include "bench/peer/sim_audio.h"
 
 namespace mrfp::loadgen {
 
 namespace {
-constexpr std::size_t kBatch = 256;
-constexpr std::size_t kMaxDatagram = 2048;
-
 std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 std::uint32_t get32(const std::uint8_t* p) { return std::uint32_t{get16(p)} << 16 | get16(p + 2); }
-
-std::int64_t clock_ns(clockid_t clock) {
-  timespec now{};
-  clock_gettime(clock, &now);
-  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 // Floor division: frames before the first one seen get negative indexes.
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 }  // namespace
 
-ListenerMonitor::ListenerMonitor(const LoadPlan& plan, int socket_fd, const std::vector<srtp::MasterKey>& group_keys)
-    : plan_(plan), fd_(socket_fd), listeners_(plan.participant_count()) {
+ListenerMonitor::ListenerMonitor(const LoadPlan& plan, Transport& transport,
+                                 const std::vector<srtp::MasterKey>& group_keys)
+    : plan_(plan), transport_(transport), listeners_(plan.participant_count()) {
   const std::size_t frame_slots = plan.frames() + 2 * kFrameBias + 64;
   for (std::uint32_t p = 0; p < plan.participant_count(); ++p) {
     auto& listener = listeners_[p];
@@ -50,8 +38,6 @@ ListenerMonitor::ListenerMonitor(const LoadPlan& plan, int socket_fd, const std:
       if (!listener.opus) throw std::runtime_error("opus_decoder_create failed");
     }
   }
-  // Kernel receive stamps are CLOCK_REALTIME; the sender's deadlines are monotonic.
-  realtime_to_monotonic_ns_ = clock_ns(CLOCK_MONOTONIC) - clock_ns(CLOCK_REALTIME);
 }
 
 ListenerMonitor::~ListenerMonitor() {
@@ -61,62 +47,18 @@ ListenerMonitor::~ListenerMonitor() {
 }
 
 void ListenerMonitor::run(const std::atomic<bool>& stop) {
-  struct Slot {
-    std::uint8_t data[kMaxDatagram];
-    alignas(cmsghdr) std::uint8_t control[256];
-    sockaddr_in source;
-    iovec iov;
-  };
-  std::vector<Slot> slots(kBatch);
-  std::vector<mmsghdr> messages(kBatch);
+  std::vector<ReceivedDatagram> batch(transport_.max_receive_batch());
   while (!stop.load(std::memory_order_relaxed)) {
-    pollfd waiting{fd_, POLLIN, 0};
-    if (poll(&waiting, 1, 50) <= 0) continue;
-    for (;;) {
-      for (std::size_t i = 0; i < kBatch; ++i) {
-        slots[i].iov = {slots[i].data, kMaxDatagram};
-        msghdr& header = messages[i].msg_hdr;
-        header = {};
-        header.msg_name = &slots[i].source;
-        header.msg_namelen = sizeof(sockaddr_in);
-        header.msg_iov = &slots[i].iov;
-        header.msg_iovlen = 1;
-        header.msg_control = slots[i].control;
-        header.msg_controllen = sizeof slots[i].control;
+    const std::size_t received = transport_.receive(batch, 50);
+    for (std::size_t i = 0; i < received; ++i) {
+      const ReceivedDatagram& datagram = batch[i];
+      if (datagram.participant >= listeners_.size()) {
+        ++stray_;
+        continue;
       }
-      const int received = recvmmsg(fd_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
-      if (received <= 0) break;
-      const std::int64_t fallback_arrival = clock_ns(CLOCK_MONOTONIC);
-      for (int i = 0; i < received; ++i) {
-        msghdr& header = messages[static_cast<std::size_t>(i)].msg_hdr;
-        std::int64_t arrival = fallback_arrival;
-        bool addressed = false;
-        std::uint32_t participant = 0;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(&header, c)) {
-          if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            in_pktinfo info{};
-            std::memcpy(&info, CMSG_DATA(c), sizeof info);
-            addressed = participant_index_of(info.ipi_addr, participant);
-          } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-            timespec stamp{};
-            std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
-            arrival = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec + realtime_to_monotonic_ns_;
-          } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-            std::uint32_t drops = 0;
-            std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
-            socket_drops_ = std::max<std::uint64_t>(socket_drops_, drops);
-          }
-        }
-        if (!addressed || participant >= listeners_.size()) {
-          ++stray_;
-          continue;
-        }
-        on_packet(participant, slots[static_cast<std::size_t>(i)].data, messages[static_cast<std::size_t>(i)].msg_len,
-                  arrival);
-      }
-      total_.fetch_add(static_cast<std::uint64_t>(received), std::memory_order_relaxed);
-      if (static_cast<std::size_t>(received) < kBatch) break;
+      on_packet(datagram.participant, datagram.bytes, datagram.length, datagram.arrival_ns);
     }
+    total_.fetch_add(received, std::memory_order_relaxed);
   }
 }
 

@@ -1,4 +1,4 @@
-// Receives every listener's stream on the shared socket and keeps per-listener
+// Receives every listener's stream from the transport and keeps per-listener
 // counts; for the sampled listeners it also decrypts (libsrtp2, the group key)
 // and decodes, placing each frame's audio and arrival time by its RTP
 // timestamp, for the tone and latency analysis after the run.
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/loadgen/load_plan.h"
+#include "bench/loadgen/transport.h"
 #include "bench/peer/libsrtp_session.h"
 
 namespace mrfp::loadgen {
@@ -49,7 +50,7 @@ class ListenerMonitor {
   // (reordering at the start) and still be placed.
   static constexpr std::int64_t kFrameBias = 256;
 
-  ListenerMonitor(const LoadPlan& plan, int socket_fd, const std::vector<srtp::MasterKey>& group_keys);
+  ListenerMonitor(const LoadPlan& plan, Transport& transport, const std::vector<srtp::MasterKey>& group_keys);
   ~ListenerMonitor();
   ListenerMonitor(const ListenerMonitor&) = delete;
   ListenerMonitor& operator=(const ListenerMonitor&) = delete;
@@ -58,8 +59,8 @@ class ListenerMonitor {
   void run(const std::atomic<bool>& stop);
 
   const std::vector<ListenerRecord>& listeners() const { return listeners_; }
-  std::uint64_t socket_drops() const { return socket_drops_; }
-  std::uint64_t stray_packets() const { return stray_; }
+  std::uint64_t socket_drops() const { return transport_.receive_drops(); }
+  std::uint64_t stray_packets() const { return stray_ + transport_.stray_packets(); }
   std::uint64_t total_packets() const { return total_.load(std::memory_order_relaxed); }
 
  private:
@@ -67,11 +68,10 @@ class ListenerMonitor {
   void decode_sampled(ListenerRecord& listener, std::uint8_t* packet, std::size_t length, std::int64_t frame);
 
   const LoadPlan& plan_;
-  int fd_;
+  Transport& transport_;
   std::vector<ListenerRecord> listeners_;
-  std::uint64_t socket_drops_ = 0, stray_ = 0;
+  std::uint64_t stray_ = 0;
   std::atomic<std::uint64_t> total_{0};
-  std::int64_t realtime_to_monotonic_ns_ = 0;
 };
 
 }  // namespace mrfp::loadgen

@@ -10,6 +10,9 @@ constexpr double kLowestToneHz = 300;
 // Below 8 kHz G.711's 4 kHz Nyquist with room for the codec's roll-off.
 constexpr double kToneBandHz = 3000;
 constexpr double kWidestSpacingHz = 150;
+// More tones than this would sit closer than 150 Hz: Goertzel over a talk-spurt
+// could no longer tell neighbours apart. Larger conferences reuse them.
+constexpr std::uint32_t kMaxTones = 20;
 }  // namespace
 
 LoadPlan::LoadPlan(const LoadOptions& options)
@@ -19,7 +22,8 @@ LoadPlan::LoadPlan(const LoadOptions& options)
       warmup_frames_(static_cast<std::uint32_t>(std::lround(options.warmup_s * 1000 / options.frame_ms))),
       frames_per_spurt_(std::max<std::uint32_t>(
           1, static_cast<std::uint32_t>(std::lround(options.spurt_s * 1000 / options.frame_ms)))),
-      tone_spacing_hz_(std::min(kWidestSpacingHz, kToneBandHz / size_)),
+      tone_count_(std::min<std::uint32_t>(size_, kMaxTones)),
+      tone_spacing_hz_(std::min(kWidestSpacingHz, kToneBandHz / tone_count_)),
       sampled_(participant_count(), 0) {
   // Spread the sample evenly over conferences and over members, so both the
   // talkers and the silent listeners of many conferences are checked.
@@ -46,7 +50,25 @@ std::uint32_t LoadPlan::windows() const {
   return (frames_ - warmup_frames_ + frames_per_spurt_ - 1) / frames_per_spurt_;
 }
 
-double LoadPlan::tone_hz(std::uint32_t member) const { return kLowestToneHz + member * tone_spacing_hz_; }
+double LoadPlan::tone_hz(std::uint32_t member) const { return kLowestToneHz + tone_of(member) * tone_spacing_hz_; }
+
+bool LoadPlan::ever_talks(std::uint32_t member) const {
+  for (std::uint32_t w = 0; w < windows(); ++w) {
+    if (talks_in_window(member, w)) return true;
+  }
+  return false;
+}
+
+void LoadPlan::talkers_in_window(std::uint32_t window, std::vector<std::uint32_t>& members) const {
+  members.clear();
+  if (options_.all_talk) {
+    for (std::uint32_t m = 0; m < size_; ++m) members.push_back(m);
+    return;
+  }
+  const std::uint32_t talkers = std::min(options_.talkers, size_);
+  const std::uint32_t first = static_cast<std::uint32_t>((std::uint64_t{window} * talkers) % size_);
+  for (std::uint32_t j = 0; j < talkers; ++j) members.push_back((first + j) % size_);
+}
 
 bool LoadPlan::talks_in_window(std::uint32_t member, std::uint32_t window) const {
   if (options_.all_talk) return true;

@@ -34,9 +34,16 @@ struct LoadOptions {
   double latency_bound_ms = 200;          // p99 mixer-added latency the verdict allows (a talker
                                           // replacing another waits for the top-K hysteresis)
   int mrfpd_pid = 0;                      // for CPU from /proc/<pid>/stat; 0: not measured
-  bool realtime_sender = false;           // SCHED_FIFO for the pacing thread
+  bool realtime_sender = false;           // SCHED_FIFO for the pacing thread (and the memif receiver)
+  int io_core = -1;                       // pin the sender and receiver threads here; -1: anywhere
   bool progress = false;                  // a line of GetStats once a second
   std::string json_path, wav_path, summary_kv_path;
+  // Transport: kernel UDP sockets on loopback (default), or DPDK net_memif to
+  // mrfpd's memif server socket at this path.
+  std::string memif_socket;
+  std::vector<std::string> eal_args;           // empty: default_memif_eal_args()
+  std::string memif_address = "198.18.0.2";    // ours on the memif link (mrfpd's --dpdk-gateway)
+  std::string memif_mixer_address = "198.18.0.1";  // mrfpd's --media-address, resolved by ARP at start
   std::uint64_t seed = 1;
   double amplitude = 0.25;                // of full scale, per talker
 };
@@ -62,8 +69,17 @@ class LoadPlan {
     return warmup_frames_ + window * frames_per_spurt_;
   }
 
-  // Distinct within a conference; the same plan in every conference.
+  // Distinct within a conference of up to 20 (150 Hz apart); larger conferences
+  // reuse the 20 tones by member modulo 20 (rotating talkers stay distinct).
+  // The same plan in every conference.
   double tone_hz(std::uint32_t member) const;
+  std::uint32_t tone_count() const { return tone_count_; }
+  std::uint32_t tone_of(std::uint32_t member) const { return member % tone_count_; }
+  double tone_hz_of_index(std::uint32_t tone) const { return tone_hz(tone); }
+  // Whether member talks in any window of the run (the others send silence only).
+  bool ever_talks(std::uint32_t member) const;
+  // The members talking in `window` (cleared first).
+  void talkers_in_window(std::uint32_t window, std::vector<std::uint32_t>& members) const;
   bool talks_in_window(std::uint32_t member, std::uint32_t window) const;
   bool talking(std::uint32_t member, std::uint32_t frame) const;
   // Whether a listener must hear `member` in `window`: it talks, it is not the
@@ -75,6 +91,7 @@ class LoadPlan {
   LoadOptions options_;
   std::uint32_t size_;
   std::uint32_t frames_, warmup_frames_, frames_per_spurt_;
+  std::uint32_t tone_count_;
   double tone_spacing_hz_;
   std::vector<std::uint8_t> sampled_;
 };

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "bench/loadgen/load_run.h"
 #include "bench/loadgen/report.h"
@@ -41,12 +42,32 @@ int main(int argc, char** argv) {
   app.add_option("--mrfpd-pid", options.mrfpd_pid, "mrfpd's pid: measure its CPU from /proc/<pid>/stat");
   app.add_flag("--realtime-sender", options.realtime_sender,
                "pace from a SCHED_FIFO thread (root): deadlines hold on a busy machine");
+  app.add_option("--io-core", options.io_core, "pin the sending and receiving threads to this CPU (keep them off mrfpd's)");
   app.add_flag("--progress", options.progress, "print mrfpd's GetStats once a second");
   app.add_option("--json", options.json_path, "write the full result as JSON");
   app.add_option("--wav", options.wav_path, "write the first sampled listener's decrypted mix as WAV");
   app.add_option("--summary-kv", options.summary_kv_path, "write key=value lines for scripts");
   app.add_option("--seed", options.seed, "keys, impairments")->capture_default_str();
+  std::string eal;
+  app.add_option("--memif", options.memif_socket,
+                 "DPDK net_memif transport: connect (client) to mrfpd's memif server socket at this path "
+                 "(mrfpd --dpdk --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 -- --vdev "
+                 "net_memif0,role=server,socket=PATH,socket-abstract=no); default: kernel UDP sockets on loopback");
+  app.add_option("--eal", eal, "EAL arguments for --memif, one string (default: --no-huge -m 512 --no-pci --no-shconf)");
+  app.add_option("--memif-address", options.memif_address, "our IPv4 address on the memif link (mrfpd's --dpdk-gateway)")
+      ->capture_default_str();
+  app.add_option("--memif-mixer-address", options.memif_mixer_address,
+                 "mrfpd's --media-address on the memif link (resolved by ARP before the set-up)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  {
+    std::istringstream words(eal);
+    for (std::string word; words >> word;) options.eal_args.push_back(word);
+  }
+  if (!options.eal_args.empty() && options.memif_socket.empty()) {
+    std::cerr << "--eal needs --memif\n";
+    return 1;
+  }
 
   const std::map<std::string, mrfp::mixer::Codec> codecs{
       {"pcmu", mrfp::mixer::Codec::Pcmu}, {"pcma", mrfp::mixer::Codec::Pcma}, {"opus", mrfp::mixer::Codec::Opus}};

@@ -158,7 +158,9 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
       << "\njitter_p99_ms=" << number(r.jitter_ms.p99) << "\ncpu_cores=" << number(r.mrfpd_cpu_cores)
       << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
       << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nsilent_listeners=" << r.silent_listeners
-      << "\nonsets_missed=" << r.onsets_missed << "\nloss_ratio="
+      << "\nonsets_missed=" << r.onsets_missed << "\nsampled_listeners=" << r.sampled_listeners
+      << "\nsent=" << r.sent << "\nsend_errors=" << r.send_errors << "\nsent_late_over_1ms=" << r.sent_late_over_1ms
+      << "\nstray_packets=" << r.stray_packets << "\nloss_ratio="
       << number(r.received + r.lost ? static_cast<double>(r.lost) / static_cast<double>(r.received + r.lost) : 0)
       << "\n";
 }

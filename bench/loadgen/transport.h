@@ -1,0 +1,67 @@
+// The load generator's packet I/O, behind one small interface so the pacing
+// (pacer.h) and the listener monitor (listener_monitor.h) are the same code on
+// every transport:
+//   SocketTransport (socket_transport.h): one kernel UDP socket, loopback
+//     source address per participant (sendmmsg / recvmmsg);
+//   MemifTransport (memif_transport.h): a DPDK net_memif client port, its own
+//     IPv4/MAC on the link, frames built with dataplane/packet.
+// A transport is used by at most two threads: one sending, one receiving.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace mrfp::loadgen {
+
+// One packet a participant sends (precomputed SRTP bytes, not copied by the caller).
+struct OutgoingPacket {
+  std::uint32_t participant = 0;
+  std::span<const std::uint8_t> bytes;
+};
+
+// One UDP payload a listener received. `bytes` stays valid (and writable, for
+// in-place SRTP unprotect) until the next receive() call.
+struct ReceivedDatagram {
+  std::uint32_t participant = 0;
+  std::uint8_t* bytes = nullptr;
+  std::size_t length = 0;
+  std::int64_t arrival_ns = 0;  // CLOCK_MONOTONIC
+};
+
+struct SendOutcome {
+  std::uint64_t sent = 0, errors = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // What mrfpd is told about participant p (AddParticipant's remote): its
+  // address and the UDP port every participant sends from.
+  virtual in_addr participant_address(std::uint32_t participant) const = 0;
+  virtual std::uint16_t participant_port() const = 0;
+  // Where each participant sends (its port at the mixer), from the set-up.
+  // May block to resolve the mixer's link-layer address.
+  virtual void set_destinations(std::vector<sockaddr_in> destinations) = 0;
+
+  // The most packets one send() takes.
+  virtual std::size_t max_batch() const = 0;
+  // Sends every packet now, in order; what could not be sent is counted in errors.
+  virtual SendOutcome send(std::span<const OutgoingPacket> packets) = 0;
+
+  // Waits up to timeout_ms for datagrams addressed to participants and returns
+  // how many it put in `out` (0 on timeout). Frames that are not for a
+  // participant are counted (stray_packets) or answered (ARP) here.
+  virtual std::size_t receive(std::span<ReceivedDatagram> out, int timeout_ms) = 0;
+  virtual std::size_t max_receive_batch() const = 0;
+  // Datagrams lost before the monitor saw them (socket buffer overflow, RX ring
+  // or mbuf pool exhausted): a load generator bottleneck.
+  virtual std::uint64_t receive_drops() const = 0;
+  virtual std::uint64_t stray_packets() const = 0;
+};
+
+}  // namespace mrfp::loadgen
