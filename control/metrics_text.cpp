@@ -15,7 +15,7 @@ struct CounterField {
 };
 
 using C = dataplane::Counters;
-constexpr std::array<CounterField, 21> kCounterFields{{
+constexpr std::array<CounterField, 23> kCounterFields{{
     {"rx_packets", "Packets received.", &C::rx_packets},
     {"rx_bytes", "Bytes received.", &C::rx_bytes},
     {"tx_packets", "Packets sent.", &C::tx_packets},
@@ -37,6 +37,8 @@ constexpr std::array<CounterField, 21> kCounterFields{{
     {"tick_overruns", "Mix ticks that overran their period.", &C::tick_overruns},
     {"rtcp_rx", "RTCP packets received.", &C::rtcp_rx},
     {"rtcp_tx", "RTCP packets sent.", &C::rtcp_tx},
+    {"ssrc_rotations", "Output SSRCs replaced before their sequence could wrap.", &C::ssrc_rotations},
+    {"tx_dropped", "Output packets the I/O did not take (full ring, no buffer, unresolved next hop).", &C::tx_dropped},
 }};
 
 class Exposition {

@@ -65,6 +65,8 @@ void fill_counters(const dataplane::Counters& counters, mp::v1::Counters& output
   output.set_tick_overruns(counters.tick_overruns);
   output.set_rtcp_rx(counters.rtcp_rx);
   output.set_rtcp_tx(counters.rtcp_tx);
+  output.set_ssrc_rotations(counters.ssrc_rotations);
+  output.set_tx_dropped(counters.tx_dropped);
 }
 
 void fill_conference_stats(const dataplane::ConferenceStats& stats, mp::v1::ConferenceStats& output) {

@@ -76,6 +76,7 @@ void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
     const auto sent = transmitter.send_to_many({tx_views_[i].data, tx_views_[i].length}, destinations_);
     counters_.tx_packets += sent;
     counters_.tx_bytes += sent * tx_views_[i].length;
+    counters_.tx_dropped += destinations_.size() - sent;
     ++stream.packets;
     stream.octets += static_cast<std::uint32_t>(tx_frames_[i]->payload.size());
     if (now_us >= stream.next_report_us) {
@@ -187,6 +188,7 @@ void Conference::send_rtcp(std::span<std::uint8_t> compound, std::size_t length,
   if (view.status != srtp::PacketStatus::Ok) return;
   const auto sent = transmitter.send_to_many({view.data, view.length}, destinations);
   counters_.rtcp_tx += sent;
+  counters_.tx_dropped += destinations.size() - sent;
 }
 
 void Conference::send_sender_report(OutputStream& stream, std::uint32_t rtp_timestamp, Transmitter& transmitter) {

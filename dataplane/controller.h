@@ -108,6 +108,9 @@ struct Counters {
   std::uint64_t drop_not_sending = 0, jitter_late = 0, jitter_lost = 0, concealed = 0;
   std::uint64_t ticks = 0, tick_overruns = 0, rtcp_rx = 0, rtcp_tx = 0;
   std::uint64_t ssrc_rotations = 0;  // output SSRCs retired before their sequence wrapped
+  // Output packets the I/O did not take: a full TX ring, no mbuf, an unresolved
+  // next hop, a failed sendmmsg. Never silent: a listener's gap shows here.
+  std::uint64_t tx_dropped = 0;
 };
 
 // Adds every counter of `from` into `into` (conference totals, worker totals).

@@ -66,6 +66,7 @@ void add_counters(Counters& into, const Counters& from) {
   into.rtcp_rx += from.rtcp_rx;
   into.rtcp_tx += from.rtcp_tx;
   into.ssrc_rotations += from.ssrc_rotations;
+  into.tx_dropped += from.tx_dropped;
 }
 
 }  // namespace mrfp::dataplane

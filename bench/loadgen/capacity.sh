@@ -179,11 +179,12 @@ run_step() {
   if [ "$backend" = memif ]; then
     local socket="$memif_dir/memif.sock"
     rm -f "$socket"
+    # EAL -l: the main lcore (control only; mrfpd unpins it once up), then the one the worker is pinned to.
     # shellcheck disable=SC2086
     nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
       --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" \
       --port-range "$first-$((first + conferences * members + 15))" --log-level warn \
-      --dpdk -- $eal_memory --no-pci --no-telemetry -l "$mrfpd_core" --log-level '*:warning' \
+      --dpdk -- $eal_memory --no-pci --no-telemetry -l "$io_core,$mrfpd_core" --log-level '*:warning' \
       --vdev "net_memif0,role=server,socket=$socket,socket-abstract=no,rsize=14,mac=02:fe:00:00:00:01" > "$log" 2>&1 &
     transport_args=(--memif "$socket" --io-core "$io_core"
       --eal "$loadgen_eal_memory --no-pci --no-telemetry -l $io_core --log-level *:warning")

@@ -91,6 +91,7 @@ void add_counters(MixerCounters& total, const mp::v1::Counters& c) {
   total.concealed += c.concealed();
   total.ticks += c.ticks();
   total.tick_overruns += c.tick_overruns();
+  total.tx_dropped += c.tx_dropped();
 }
 
 MixerCounters mixer_counters(const mp::v1::GetStatsResponse& stats, const std::set<std::uint32_t>& ours) {
@@ -560,6 +561,7 @@ LoadResult run_load(const LoadOptions& options) {
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   result.mixer = mixer_counters(client.stats(), ours);
   result.mixer.tick_overruns -= before.tick_overruns;
+  result.mixer.tx_dropped -= before.tx_dropped;
   result.mixer.ticks -= before.ticks;
   result.mixer_overruns_before_run = before.tick_overruns;
   stop_receiving = true;
@@ -652,6 +654,9 @@ LoadResult run_load(const LoadOptions& options) {
   if (result.onsets_missed) fail(std::to_string(result.onsets_missed) + " talk-spurt onset(s) never heard");
   if (result.latency_ms.p99 > options.latency_bound_ms) fail("latency p99 above the bound");
   if (result.mixer.tick_overruns) fail(std::to_string(result.mixer.tick_overruns) + " mixer tick overrun(s)");
+  if (result.mixer.tx_dropped) {
+    fail(std::to_string(result.mixer.tx_dropped) + " packet(s) mrfpd could not hand to its I/O (mixer-side loss)");
+  }
   if (result.receive_socket_drops) fail("the load generator's receive socket overflowed (load generator bottleneck)");
   if (result.send_errors) fail(std::to_string(result.send_errors) + " send error(s)");
   return result;

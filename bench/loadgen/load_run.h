@@ -32,7 +32,7 @@ Distribution distribution_of(std::vector<double> values);
 
 struct MixerCounters {
   std::uint64_t rx_packets = 0, tx_packets = 0, drops = 0, drop_auth_failed = 0, jitter_lost = 0, jitter_late = 0,
-                concealed = 0, ticks = 0, tick_overruns = 0;
+                concealed = 0, ticks = 0, tick_overruns = 0, tx_dropped = 0;
   std::vector<double> worker_loads;
 };
 

@@ -36,13 +36,18 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace mrfp::dataplane {
 namespace {
 
+// Takes every datagram, or (refusing) only the first of each call, as a full
+// TX ring would.
 class CountingTransmitter final : public Transmitter {
  public:
   std::size_t send_to_many(std::span<const std::uint8_t>, std::span<const Destination> destinations) override {
     datagrams += destinations.size();
-    return destinations.size();
+    const std::size_t taken = refusing ? std::min<std::size_t>(1, destinations.size()) : destinations.size();
+    refused += destinations.size() - taken;
+    return taken;
   }
-  std::uint64_t datagrams = 0;
+  bool refusing = false;
+  std::uint64_t datagrams = 0, refused = 0;
 };
 
 TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsrcReplacement) {
@@ -91,6 +96,7 @@ TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsr
   CountingTransmitter transmitter;
   std::int64_t now_us = 1'000'000;
   conference.start_clock(now_us);
+  transmitter.refusing = true;  // the last 20 frames: what the I/O refuses must be counted
 
   allocations = 0;
   counting = true;
@@ -108,6 +114,7 @@ TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsr
     }
     conference.flush();
     now_us += 20'000;
+    transmitter.refusing = frame >= kFrames - 20;
     conference.tick_if_due(now_us, transmitter);
   }
   counting = false;
@@ -120,6 +127,9 @@ TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsr
       << "every packet, latched participants' included, was accepted";
   EXPECT_GE(stats.counters.ssrc_rotations, 5u) << "output SSRCs were replaced while counting";
   EXPECT_GT(transmitter.datagrams, 0u);
+  EXPECT_GT(transmitter.refused, 0u);
+  EXPECT_EQ(stats.counters.tx_dropped, transmitter.refused) << "every datagram the I/O refused is counted";
+  EXPECT_EQ(stats.counters.tx_packets + stats.counters.rtcp_tx + stats.counters.tx_dropped, transmitter.datagrams);
 }
 
 }  // namespace
