@@ -38,18 +38,6 @@ done
   --mrfpd-pid "$mrfpd_pid" --json "$work/result.json" --summary-kv "$work/result.kv" || true
 [ -f "$work/result.kv" ] || { echo "mrfp-loadgen wrote no result" >&2; exit 1; }
 
-value() { sed -n "s/^$1=//p" "$work/result.kv"; }
-failed=0
-check() {
-  if [ "$(value "$1")" != "$2" ]; then
-    echo "FAIL: $1=$(value "$1"), want $2" >&2
-    failed=1
-  fi
-}
-check lost 0
-check auth_failures 0
-check wrong_tones 0
-check silent_listeners 0
-check onsets_missed 0
-if [ "$(value received)" -lt 1000 ]; then echo "FAIL: only $(value received) packets received" >&2; failed=1; fi
-exit "$failed"
+# shellcheck source=smoke_verdict.sh
+source "$(dirname "$0")/smoke_verdict.sh"
+smoke_verdict "$work/result.kv"

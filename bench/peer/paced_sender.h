@@ -1,5 +1,6 @@
-// Sends precomputed SRTP packets of many simulated participants at exact
-// deadlines, batched with sendmmsg.
+// What the load generator's pacing (bench/loadgen/pacer.h) and its kernel
+// socket transport share: precomputed packet tracks and their schedule, and the
+// one UDP socket of every simulated participant.
 //
 // All participants share one UDP socket bound to the wildcard address; each
 // one sends from its own loopback source address (127.16.0.0/12 and up),
@@ -12,7 +13,6 @@
 
 #include <netinet/in.h>
 
-#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -69,23 +69,6 @@ struct SenderTotals {
   std::uint64_t late_over_1ms = 0;  // its batch started more than 1 ms after its deadline
   std::int64_t max_lateness_ns = 0;
   std::int64_t max_batch_ns = 0;     // the longest sendmmsg batch (loopback delivers inside it)
-};
-
-class PacedSender {
- public:
-  // `destinations[i]` is where participant i sends (its port at the mixer).
-  PacedSender(int socket_fd, std::vector<sockaddr_in> destinations);
-
-  // Sends `schedule` (sorted by offset) from `tracks` against absolute
-  // deadlines start_ns + offset_ns on CLOCK_MONOTONIC, so lateness never
-  // accumulates. `marked_send_ns[mark]` receives the actual send time of each
-  // marked packet. Returns early when `stop` becomes true.
-  SenderTotals run(std::span<const ScheduledSend> schedule, std::span<const PacketTrack> tracks,
-                   std::int64_t start_ns, std::span<std::int64_t> marked_send_ns, const std::atomic<bool>& stop);
-
- private:
-  int fd_;
-  std::vector<sockaddr_in> destinations_;
 };
 
 std::int64_t monotonic_ns();

@@ -7,31 +7,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <vector>
 
 #include "bench/peer/sim_participant.h"
 #include "dataplane/conference.h"
 #include "dataplane/srtp/ipsec_mb_engine.h"
 #include "dataplane/srtp/srtp_session.h"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-#if !defined(__SANITIZE_ADDRESS__)
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "count_allocations.h"
 
 namespace mrfp::dataplane {
 namespace {
@@ -96,29 +80,28 @@ TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsr
   CountingTransmitter transmitter;
   std::int64_t now_us = 1'000'000;
   conference.start_clock(now_us);
-  transmitter.refusing = true;  // the last 20 frames: what the I/O refuses must be counted
-
-  allocations = 0;
-  counting = true;
-  for (int frame = 0; frame < kFrames; ++frame) {
-    for (std::uint32_t i = 0; i < kParticipants; ++i) {
-      const auto& bytes = packets[i * kFrames + static_cast<std::size_t>(frame)];
-      ReceivedDatagram& datagram = burst[i];
-      datagram.data = buffers.data() + i * kSlot;
-      std::memcpy(datagram.data, bytes.data(), bytes.size());
-      datagram.length = static_cast<std::uint32_t>(bytes.size());
-      datagram.capacity = kSlot;
-      datagram.source = sources[i];
-      datagram.arrival_us = now_us;
-      conference.stage(indexes[i], datagram);
+  std::size_t counted = 0;
+  {
+    mrfp::test::CountAllocations guard;
+    for (int frame = 0; frame < kFrames; ++frame) {
+      for (std::uint32_t i = 0; i < kParticipants; ++i) {
+        const auto& bytes = packets[i * kFrames + static_cast<std::size_t>(frame)];
+        ReceivedDatagram& datagram = burst[i];
+        datagram.data = buffers.data() + i * kSlot;
+        std::memcpy(datagram.data, bytes.data(), bytes.size());
+        datagram.length = static_cast<std::uint32_t>(bytes.size());
+        datagram.capacity = kSlot;
+        datagram.source = sources[i];
+        datagram.arrival_us = now_us;
+        conference.stage(indexes[i], datagram);
+      }
+      conference.flush();
+      now_us += 20'000;
+      transmitter.refusing = frame >= kFrames - 20;  // what the I/O refuses must be counted
+      conference.tick_if_due(now_us, transmitter);
     }
-    conference.flush();
-    now_us += 20'000;
-    transmitter.refusing = frame >= kFrames - 20;
-    conference.tick_if_due(now_us, transmitter);
+    counted = guard.count();
   }
-  counting = false;
-  const std::size_t counted = allocations.load();
 
   const ConferenceStats stats = conference.stats();
   EXPECT_EQ(counted, 0u) << "allocations on the packet path";

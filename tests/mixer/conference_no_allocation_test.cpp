@@ -4,39 +4,13 @@
 // Under AddressSanitizer (which owns operator new) the test is skipped.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "conference_harness.h"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-#if !defined(__SANITIZE_ADDRESS__)
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();  // built without exceptions in spirit: out of memory is fatal here
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "count_allocations.h"
 
 namespace mrfp::mixer::test {
 namespace {
 
-class CountAllocations {
- public:
-  CountAllocations() {
-    allocations = 0;
-    counting = true;
-  }
-  ~CountAllocations() { counting = false; }
-  std::size_t count() const { return allocations.load(); }
-};
+using mrfp::test::CountAllocations;
 
 int* volatile escaped = nullptr;
 
