@@ -123,6 +123,8 @@ std::string render_prometheus_metrics(dataplane::Controller& controller, const M
         {"mrfp_participant_round_trip_ms", "Round trip from RTCP, milliseconds.",
          &dataplane::ParticipantStats::round_trip_ms},
         {"mrfp_participant_fraction_lost", "Fraction of packets lost.", &dataplane::ParticipantStats::fraction_lost},
+        {"mrfp_participant_jitter_buffer_ms", "Target depth of the jitter buffer, milliseconds.",
+         &dataplane::ParticipantStats::jitter_buffer_ms},
     };
     for (const Gauge& gauge : kGauges) {
       out.family(gauge.name, "gauge", gauge.help);

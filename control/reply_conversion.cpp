@@ -79,6 +79,7 @@ void fill_conference_stats(const dataplane::ConferenceStats& stats, mp::v1::Conf
     out.set_jitter_ms(participant.jitter_ms);
     out.set_round_trip_ms(participant.round_trip_ms);
     out.set_fraction_lost(participant.fraction_lost);
+    out.set_jitter_buffer_ms(participant.jitter_buffer_ms);
   }
 }
 

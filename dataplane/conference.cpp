@@ -341,10 +341,11 @@ ConferenceStats Conference::stats() const {
     ParticipantStats ps;
     ps.id = p->id;
     ps.counters = p->counters;
-    if (const auto* jitter = mixer_->jitter_stats(p->handle)) {
-      ps.counters.jitter_lost = jitter->lost;
-      ps.counters.jitter_late += jitter->late;
-      ps.counters.concealed = jitter->concealed;
+    if (const mixer::JitterBuffer* jitter = mixer_->jitter_buffer(p->handle)) {
+      ps.counters.jitter_lost = jitter->stats().lost;
+      ps.counters.jitter_late += jitter->stats().late;
+      ps.counters.concealed = jitter->stats().concealed;
+      ps.jitter_buffer_ms = static_cast<double>(jitter->target_depth_frames()) * jitter->config().frame_ms;
     }
     ps.jitter_ms = p->jitter_ms;
     ps.round_trip_ms = p->round_trip_ms;

@@ -120,6 +120,7 @@ struct ParticipantStats {
   ParticipantId id = 0;
   Counters counters;
   double jitter_ms = 0, round_trip_ms = 0, fraction_lost = 0;
+  double jitter_buffer_ms = 0;  // target depth of its jitter buffer
 };
 
 struct ConferenceStats {

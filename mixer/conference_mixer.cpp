@@ -315,9 +315,9 @@ std::uint64_t ConferenceMixer::decoded_frames(ParticipantHandle h) const {
   return p ? p->decodes : 0;
 }
 
-const JitterBufferStats* ConferenceMixer::jitter_stats(ParticipantHandle h) const {
+const JitterBuffer* ConferenceMixer::jitter_buffer(ParticipantHandle h) const {
   const Participant* p = find(h);
-  return p ? &p->chain->jitter->stats() : nullptr;
+  return p ? p->chain->jitter.get() : nullptr;
 }
 
 // Muted, held or not sending (RFC 3264 §5.1 recvonly/inactive): not mixed.

@@ -229,7 +229,7 @@ class ConferenceMixer {
   std::span<const std::uint32_t> speaker_slots() const { return selection_.speakers(); }
   // Decoder runs for this participant since it was added.
   std::uint64_t decoded_frames(ParticipantHandle participant) const;
-  const JitterBufferStats* jitter_stats(ParticipantHandle participant) const;
+  const JitterBuffer* jitter_buffer(ParticipantHandle participant) const;
   const MixerStats& stats() const { return stats_; }
   const ConferenceConfig& config() const { return config_; }
   std::uint32_t mix_rate_hz() const { return config_.mix_rate_hz; }

@@ -76,8 +76,10 @@ bool SpeakerSelection::may_stay(const SlotState& s) const {
   return s.observed_at == tick_ && tick_ - s.last_active <= config_.hold_ticks;
 }
 
-bool SpeakerSelection::may_be_displaced(const SlotState& s) const {
-  return tick_ - s.selected_at >= config_.hold_ticks;
+std::optional<std::int32_t> SpeakerSelection::displacement_bar(const SlotState& s) const {
+  if (!s.active_now) return s.smoothed;  // hangover yields to anyone louder
+  if (tick_ - s.selected_at < config_.hold_ticks) return std::nullopt;
+  return s.smoothed + static_cast<std::int32_t>(config_.hysteresis_db) * kSixteenths;
 }
 
 void SpeakerSelection::seat(std::uint32_t seat_index, std::uint32_t slot) {
@@ -107,18 +109,23 @@ void SpeakerSelection::end_tick() {
     seat(seat_count_++, challengers_[next++]);
   }
 
-  // 3. The rest must beat the quietest displaceable speaker by the hysteresis.
-  const std::int32_t margin = static_cast<std::int32_t>(config_.hysteresis_db) * kSixteenths;
+  // 3. The rest, loudest first, take the seat with the lowest bar if they
+  //    beat it: a silent speaker's smoothed loudness, or a talking speaker's
+  //    plus the hysteresis once its tenure is over.
   for (; next < challenger_count_; ++next) {
     const std::uint32_t challenger = challengers_[next];
     std::uint32_t weakest_seat = seat_count_;
+    std::int32_t lowest_bar = 0;
     for (std::uint32_t i = 0; i < seat_count_; ++i) {
-      const SlotState& s = slots_[seats_[i]];
-      if (!may_be_displaced(s)) continue;
-      if (weakest_seat == seat_count_ || s.smoothed < slots_[seats_[weakest_seat]].smoothed) weakest_seat = i;
+      const std::optional<std::int32_t> bar = displacement_bar(slots_[seats_[i]]);
+      if (!bar) continue;
+      if (weakest_seat == seat_count_ || *bar < lowest_bar) {
+        weakest_seat = i;
+        lowest_bar = *bar;
+      }
     }
-    if (weakest_seat == seat_count_) break;  // every speaker is within its tenure
-    if (slots_[challenger].smoothed <= slots_[seats_[weakest_seat]].smoothed + margin) break;
+    if (weakest_seat == seat_count_) break;  // every speaker talks within its tenure
+    if (slots_[challenger].smoothed <= lowest_bar) break;
     slots_[seats_[weakest_seat]].speaker = false;
     seat(weakest_seat, challenger);
   }

@@ -15,12 +15,18 @@
 //     a louder frame at once and decays slowly, so the gaps between words do
 //     not rank a talker below a steady noise source.
 //   * Hold time, as hangover: a speaker stays selected until it has been
-//     inactive for more than `hold_ticks`.
-//   * Hold time, as tenure: a speaker selected less than `hold_ticks` ago
-//     cannot be displaced.
+//     inactive for more than `hold_ticks`, unless a challenger needs the seat.
+//   * Hold time, as tenure: a talking speaker selected less than `hold_ticks`
+//     ago cannot be displaced.
 //   * Hysteresis: when all seats are taken, an active challenger displaces the
-//     quietest displaceable speaker only if its smoothed loudness exceeds that
-//     speaker's by `hysteresis_db`.
+//     quietest displaceable talking speaker only if its smoothed loudness
+//     exceeds that speaker's by `hysteresis_db`.
+//   * A speaker silent on this tick (in its hangover) keeps its seat only
+//     against challengers no louder than its smoothed loudness, which decays
+//     while it is silent: a new talker as loud as the one who stopped takes
+//     the seat on the first silent tick, so a change of talkers costs no
+//     added latency, while a pause between words still beats quieter noise.
+//     Tenure and hysteresis exist to stop two *talkers* trading a seat.
 //   * A participant that is not observed on a tick (muted, on hold, removed)
 //     loses its seat at once.
 //
@@ -29,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -93,7 +100,9 @@ class SpeakerSelection {
   void offer_challenger(std::uint32_t slot);
   void seat(std::uint32_t seat_index, std::uint32_t slot);
   bool may_stay(const SlotState& s) const;
-  bool may_be_displaced(const SlotState& s) const;
+  // Loudness a challenger must exceed to take this speaker's seat; nullopt
+  // while the speaker is talking within its tenure.
+  std::optional<std::int32_t> displacement_bar(const SlotState& s) const;
 
   SpeakerSelectionConfig config_;
   std::vector<SlotState> slots_;

@@ -18,7 +18,7 @@
 #
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
-#       [--latency-bound-ms 200] [--retries 1] [--talkers 2] [--backend socket|memif]
+#       [--latency-bound-ms 0 (one frame + jitter buffer)] [--retries 1] [--talkers 2] [--backend socket|memif]
 #       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N]
 # --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
 # (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
@@ -34,7 +34,7 @@ size=10
 start=20
 max=5000
 workers=1
-latency_bound=200
+latency_bound=0  # one frame plus the jitter-buffer depth
 retries=1
 talkers=2
 backend=socket

@@ -31,8 +31,8 @@ struct LoadOptions {
   double loss_percent = 0;                // packets never sent
   double reorder_percent = 0;             // packets swapped with their successor
   std::uint32_t sample_listeners = 50;    // listeners whose audio is decrypted and checked
-  double latency_bound_ms = 200;          // p99 mixer-added latency the verdict allows (a talker
-                                          // replacing another waits for the top-K hysteresis)
+  double latency_bound_ms = 0;            // p99 mixer-added latency the verdict allows; 0: the
+                                          // issue's bound, one frame plus the jitter-buffer depth
   int mrfpd_pid = 0;                      // for CPU from /proc/<pid>/stat; 0: not measured
   bool realtime_sender = false;           // SCHED_FIFO for the pacing thread (and the memif receiver)
   int io_core = -1;                       // pin the sender and receiver threads here; -1: anywhere

@@ -33,6 +33,7 @@ Distribution distribution_of(std::vector<double> values);
 struct MixerCounters {
   std::uint64_t rx_packets = 0, tx_packets = 0, drops = 0, drop_auth_failed = 0, jitter_lost = 0, jitter_late = 0,
                 concealed = 0, ticks = 0, tick_overruns = 0, tx_dropped = 0;
+  double max_jitter_buffer_ms = 0;  // deepest target depth among our participants
   std::vector<double> worker_loads;
 };
 
@@ -50,6 +51,7 @@ struct LoadResult {
   std::uint32_t sampled_listeners = 0, silent_listeners = 0, listeners_with_wrong_tones = 0;
   std::uint64_t windows_checked = 0, windows_failed = 0, onsets_missed = 0, onsets_unmeasured = 0;
   Distribution latency_ms, jitter_ms;
+  double latency_bound_ms = 0;  // the bound the verdict applied (see LoadOptions)
   double max_gap_ms = 0;
   // mrfpd.
   MixerCounters mixer;                         // ticks and overruns: during the run only

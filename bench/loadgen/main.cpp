@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--loss-percent", options.loss_percent, "packets the participants never send")->capture_default_str();
   app.add_option("--reorder-percent", options.reorder_percent, "packets swapped with the next")->capture_default_str();
   app.add_option("--sample", options.sample_listeners, "listeners whose audio is decrypted and checked")->capture_default_str();
-  app.add_option("--latency-bound-ms", options.latency_bound_ms, "p99 mixer-added latency allowed")->capture_default_str();
+  app.add_option("--latency-bound-ms", options.latency_bound_ms, "p99 mixer-added latency allowed; 0: one frame plus the jitter-buffer depth mrfpd reports")->capture_default_str();
   app.add_option("--mrfpd-pid", options.mrfpd_pid, "mrfpd's pid: measure its CPU from /proc/<pid>/stat");
   app.add_flag("--realtime-sender", options.realtime_sender,
                "pace from a SCHED_FIFO thread (root): deadlines hold on a busy machine");

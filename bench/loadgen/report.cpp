@@ -69,7 +69,8 @@ void print_summary(const LoadResult& r, std::ostream& out) {
       << r.max_gap_ms << " ms\n";
   out << "mixer-added latency (onset to first heard): p50 " << r.latency_ms.p50 << " ms, p99 " << r.latency_ms.p99
       << " ms, max " << r.latency_ms.max << " ms over " << r.latency_ms.count << " onsets, missed "
-      << r.onsets_missed << ", not measurable " << r.onsets_unmeasured << "\n";
+      << r.onsets_missed << ", not measurable " << r.onsets_unmeasured << "; bound " << r.latency_bound_ms
+      << " ms (jitter buffer " << r.mixer.max_jitter_buffer_ms << " ms)\n";
   out << "tone checks: " << r.windows_checked << " talk-spurt windows, " << r.windows_failed << " wrong\n";
   out << "mrfpd: rx " << r.mixer.rx_packets << " tx " << r.mixer.tx_packets << " drops " << r.mixer.drops
       << " (auth " << r.mixer.drop_auth_failed << ") jitter-lost " << r.mixer.jitter_lost << " concealed "
@@ -120,7 +121,8 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"sampled\":" << r.sampled_listeners << ",\"silent\":" << r.silent_listeners
       << ",\"wrong_tones\":" << r.listeners_with_wrong_tones << ",\"windows_checked\":" << r.windows_checked
       << ",\"windows_failed\":" << r.windows_failed << ",\"onsets_missed\":" << r.onsets_missed
-      << ",\"onsets_unmeasured\":" << r.onsets_unmeasured << ",\"latency_ms\":" << distribution_json(r.latency_ms) << ",\"jitter_ms\":" << distribution_json(r.jitter_ms)
+      << ",\"onsets_unmeasured\":" << r.onsets_unmeasured << ",\"latency_ms\":" << distribution_json(r.latency_ms)
+      << ",\"latency_bound_ms\":" << number(r.latency_bound_ms) << ",\"jitter_buffer_ms\":" << number(r.mixer.max_jitter_buffer_ms) << ",\"jitter_ms\":" << distribution_json(r.jitter_ms)
       << ",\"max_gap_ms\":" << number(r.max_gap_ms) << "},\n";
   out << "\"mrfpd\":{\"rx_packets\":" << r.mixer.rx_packets << ",\"tx_packets\":" << r.mixer.tx_packets
       << ",\"drops\":" << r.mixer.drops << ",\"drop_auth_failed\":" << r.mixer.drop_auth_failed
@@ -156,6 +158,7 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
   out << "participants=" << r.participants << "\npassed=" << (r.passed() ? 1 : 0) << "\nlost=" << r.lost
       << "\nauth_failures=" << r.auth_failures << "\ntick_overruns=" << r.mixer.tick_overruns
       << "\nlatency_p99_ms=" << number(r.latency_ms.p99) << "\nlatency_p50_ms=" << number(r.latency_ms.p50)
+      << "\nlatency_bound_ms=" << number(r.latency_bound_ms)
       << "\njitter_p99_ms=" << number(r.jitter_ms.p99) << "\ncpu_cores=" << number(r.mrfpd_cpu_cores)
       << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
       << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nsilent_listeners=" << r.silent_listeners

@@ -185,6 +185,7 @@ class FakeController final : public dataplane::Controller {
       participant.jitter_ms = 1.5;
       participant.round_trip_ms = 40;
       participant.fraction_lost = 0.25;
+      participant.jitter_buffer_ms = 60;
       stats.counters.rx_packets += 100;
       stats.participants.push_back(participant);
     }

@@ -452,6 +452,7 @@ TEST_F(ControlServerTest, GetStatsCarriesCountersAndWorkers) {
   EXPECT_DOUBLE_EQ(stats.participants(0).jitter_ms(), 1.5);
   EXPECT_DOUBLE_EQ(stats.participants(0).round_trip_ms(), 40);
   EXPECT_DOUBLE_EQ(stats.participants(0).fraction_lost(), 0.25);
+  EXPECT_DOUBLE_EQ(stats.participants(0).jitter_buffer_ms(), 60);
   ASSERT_EQ(reply.workers_size(), 2);
   EXPECT_DOUBLE_EQ(reply.workers(1).load(), 0.5);
   EXPECT_EQ(reply.workers(0).counters().tick_overruns(), 3u);

@@ -113,6 +113,10 @@ TEST(PacketPathNoAllocation, StageFlushAndTickNeverAllocateThroughLatchingAndSsr
   EXPECT_GT(transmitter.refused, 0u);
   EXPECT_EQ(stats.counters.tx_dropped, transmitter.refused) << "every datagram the I/O refused is counted";
   EXPECT_EQ(stats.counters.tx_packets + stats.counters.rtcp_tx + stats.counters.tx_dropped, transmitter.datagrams);
+  // Arrivals exactly one frame apart: no jitter, so every buffer aims at its
+  // minimum depth of one frame, which GetStats reports as jitter_buffer_ms.
+  ASSERT_EQ(stats.participants.size(), std::size_t{kParticipants});
+  for (const ParticipantStats& participant : stats.participants) EXPECT_EQ(participant.jitter_buffer_ms, 20.0);
 }
 
 }  // namespace

@@ -81,6 +81,44 @@ TEST(SpeakerSelection, HangoverKeepsASpeakerThroughPausesThenReleasesIt) {
   EXPECT_TRUE(sorted_speakers(sel).empty());
 }
 
+TEST(SpeakerSelection, ANewTalkerTakesTheSeatOfOneWhoStoppedOnTheFirstSilentTick) {
+  // Talkers change places at once (one stops as the other starts): the seat
+  // changes hands on the first tick, not after the hangover or the tenure.
+  SpeakerSelection sel({.max_speakers = 1, .hysteresis_db = 6, .hold_ticks = 20}, 2);
+  tick(sel, {20, 127});
+  tick(sel, {20, 127});
+  ASSERT_EQ(sorted_speakers(sel), (Slots{0}));
+  tick(sel, {127, 20});
+  EXPECT_EQ(sorted_speakers(sel), (Slots{1}));
+  EXPECT_TRUE(sel.newly_selected(1));
+}
+
+TEST(SpeakerSelection, APauseKeepsTheSeatAgainstAQuieterTalkerUntilTheDecayCrossesIt) {
+  // Slot 0 (-20 dBov) pauses while slot 1 talks 10 dB quieter: slot 0's
+  // smoothed loudness falls 1 dB per silent tick and is passed on the 11th,
+  // well within the 20-tick hangover.
+  SpeakerSelection sel({.max_speakers = 1, .hysteresis_db = 6, .hold_ticks = 20}, 2);
+  tick(sel, {20, 30});
+  ASSERT_EQ(sorted_speakers(sel), (Slots{0}));
+  for (int silent = 1; silent <= 10; ++silent) {
+    tick(sel, {127, 30});
+    ASSERT_EQ(sorted_speakers(sel), (Slots{0})) << "silent tick " << silent;
+  }
+  tick(sel, {127, 30});
+  EXPECT_EQ(sorted_speakers(sel), (Slots{1}));
+}
+
+TEST(SpeakerSelection, ATalkingSpeakerIsStillProtectedByTenureAndHysteresis) {
+  // The same challenger that takes a silent speaker's seat at once waits while
+  // the speaker talks: tenure first, then the 6 dB margin.
+  SpeakerSelection sel({.max_speakers = 1, .hysteresis_db = 6, .hold_ticks = 5}, 2);
+  tick(sel, {20, 127});
+  for (int i = 0; i < 20; ++i) {
+    tick(sel, {20, 17});  // 3 dB louder: never enough
+    ASSERT_EQ(sorted_speakers(sel), (Slots{0})) << i;
+  }
+}
+
 TEST(SpeakerSelection, UnobservedSpeakerLosesItsSeatAtOnce) {
   SpeakerSelection sel({.max_speakers = 2, .hold_ticks = 50}, 2);
   tick(sel, {20, 30});
