@@ -24,10 +24,18 @@ class CommandQueue {
   // Worker side: runs every command posted so far.
   template <class Apply>
   std::size_t drain(Apply&& apply) {
+    return drain_while(std::forward<Apply>(apply), [] { return true; });
+  }
+
+  // Worker side: runs at least one waiting command, then more while
+  // keep_going() says so; the rest wait for the next call.
+  template <class Apply, class KeepGoing>
+  std::size_t drain_while(Apply&& apply, KeepGoing&& keep_going) {
     std::size_t applied = 0;
     while (auto command = ring_.try_pop()) {
       apply(*command);
       ++applied;
+      if (!keep_going()) break;
     }
     return applied;
   }

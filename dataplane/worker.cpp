@@ -55,10 +55,13 @@ void Worker::run() {
   backend_->attach_worker_thread();
   window_start_us_ = monotonic_us();
   while (running_.load(std::memory_order_relaxed)) {
-    commands_.drain([this](Command& command) { command(*this); });
+    // Commands wait once a tick is due: thousands of AddParticipant calls in
+    // flight during a set-up must not make the running conferences' ticks late.
+    const std::int64_t tick_due = next_tick_due_us(monotonic_us() + kMaxWaitUs);
+    commands_.drain_while([this](Command& command) { command(*this); },
+                          [tick_due] { return monotonic_us() < tick_due; });
     std::int64_t now = monotonic_us();
-    std::int64_t next_due = now + kMaxWaitUs;
-    for (const auto& [id, conference] : conferences_) next_due = std::min(next_due, conference->next_tick_us());
+    const std::int64_t next_due = next_tick_due_us(now + kMaxWaitUs);
     // Rounded up to whole milliseconds (the poll's unit): a tick may start up
     // to 1 ms late, which its fixed grid absorbs, rather than spin until it is due.
     receive_and_mix(static_cast<int>((std::max<std::int64_t>(0, next_due - now) + 999) / 1000));
@@ -109,6 +112,12 @@ void Worker::receive_and_mix(int timeout_ms) {
   for (auto* conference : touched_) conference->flush();
   touched_.clear();
   busy_us_ += monotonic_us() - start;
+}
+
+std::int64_t Worker::next_tick_due_us(std::int64_t at_the_latest) const {
+  std::int64_t due = at_the_latest;
+  for (const auto& [id, conference] : conferences_) due = std::min(due, conference->next_tick_us());
+  return due;
 }
 
 void Worker::tick_conferences(std::int64_t now_us) {

@@ -64,6 +64,8 @@ class Worker {
 
   void run();
   void receive_and_mix(int timeout_ms);
+  // The earliest next tick of this worker's conferences, or at_the_latest.
+  std::int64_t next_tick_due_us(std::int64_t at_the_latest) const;
   void tick_conferences(std::int64_t now_us);
   Result<Conference*> find(ConferenceId id);
   void close_port(std::uint32_t port_index);

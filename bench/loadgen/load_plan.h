@@ -27,6 +27,9 @@ struct LoadOptions {
   std::uint32_t talkers = 2;              // how many talk at once in each conference
   double spurt_s = 3;                     // talkers rotate this often
   bool all_talk = false;                  // everybody talks from the end of the warm-up on
+  bool same_phase = false;                // every participant sends at the same instant of the frame
+                                          // (worst case); default: each its own phase, as real
+                                          // endpoints that joined at different moments
   double jitter_ms = 0;                   // each packet leaves up to this much after its deadline
   double loss_percent = 0;                // packets never sent
   double reorder_percent = 0;             // packets swapped with their successor

@@ -289,8 +289,9 @@ std::vector<ScheduledSend> make_schedule(const LoadPlan& plan, std::vector<Onset
   std::vector<std::int64_t> offsets(plan.frames());
   for (std::uint32_t p = 0; p < plan.participant_count(); ++p) {
     const std::uint32_t member = plan.member_of(p);
+    const auto phase = options.same_phase ? 0 : static_cast<std::int64_t>(unit(random) * static_cast<double>(frame_ns));
     for (std::uint32_t f = 0; f < plan.frames(); ++f) {
-      offsets[f] = f * frame_ns + static_cast<std::int64_t>(unit(random) * options.jitter_ms * 1e6);
+      offsets[f] = phase + f * frame_ns + static_cast<std::int64_t>(unit(random) * options.jitter_ms * 1e6);
     }
     for (std::uint32_t f = 0; f + 1 < plan.frames(); ++f) {
       if (unit(random) * 100 < options.reorder_percent) std::swap(offsets[f], offsets[f + 1]);

@@ -74,6 +74,18 @@ TEST(SsrcRegistry, AFullRegistryRefusesRatherThanGrows) {
   EXPECT_NE(registry.claim_fresh({Kind::OutputStream, 5}), 0u);
 }
 
+TEST(CommandQueue, DrainWhileRunsOneAtLeastAndStopsWhenToldTheRestWaitInOrder) {
+  CommandQueue<int, 64> queue;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(queue.post(i));
+  std::vector<int> applied;
+  auto apply = [&](int v) { applied.push_back(v); };
+  EXPECT_EQ(queue.drain_while(apply, [] { return false; }), 1u) << "a due tick still lets one command through";
+  EXPECT_EQ(queue.drain_while(apply, [&] { return applied.size() < 4; }), 3u);
+  EXPECT_EQ(queue.drain(apply), 6u);
+  EXPECT_EQ(applied, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(queue.drain_while(apply, [] { return true; }), 0u);
+}
+
 TEST(CommandQueue, EveryPostedCommandRunsOnceInOrderAcrossProducers) {
   CommandQueue<int, 64> queue;
   std::vector<int> applied;
