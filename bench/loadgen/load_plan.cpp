@@ -59,6 +59,16 @@ bool LoadPlan::ever_talks(std::uint32_t member) const {
   return false;
 }
 
+std::uint32_t LoadPlan::first_frame(std::uint32_t participant) const {
+  if (options_.join_at_once || warmup_frames_ == 0) return 0;
+  // splitmix64 of (seed, participant): independent of every other random choice.
+  std::uint64_t z = options_.seed * 0x9E3779B97F4A7C15ull + participant + 1;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<std::uint32_t>(z % warmup_frames_);
+}
+
 void LoadPlan::talkers_in_window(std::uint32_t window, std::vector<std::uint32_t>& members) const {
   members.clear();
   if (options_.all_talk) {

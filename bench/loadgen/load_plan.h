@@ -27,6 +27,9 @@ struct LoadOptions {
   std::uint32_t talkers = 2;              // how many talk at once in each conference
   double spurt_s = 3;                     // talkers rotate this often
   bool all_talk = false;                  // everybody talks from the end of the warm-up on
+  bool join_at_once = false;              // every stream starts on the first frame (worst case);
+                                          // default: each starts at a random frame of the warm-up,
+                                          // as participants join a real conference one by one
   bool same_phase = false;                // every participant sends at the same instant of the frame
                                           // (worst case); default: each its own phase, as real
                                           // endpoints that joined at different moments
@@ -62,6 +65,10 @@ class LoadPlan {
   std::uint32_t conference_of(std::uint32_t participant) const { return participant / size_; }
   std::uint32_t member_of(std::uint32_t participant) const { return participant % size_; }
   std::uint32_t frames() const { return frames_; }
+  // The frame a participant's stream starts on: a random one of the warm-up
+  // (fixed by the seed), or 0 with join_at_once. Its first packet is the first
+  // one it protects too, so the receiver's ROC starts where the sender's does.
+  std::uint32_t first_frame(std::uint32_t participant) const;
   std::uint32_t warmup_frames() const { return warmup_frames_; }
   std::uint32_t frames_per_spurt() const { return frames_per_spurt_; }
   std::uint32_t samples_per_frame() const;

@@ -257,7 +257,12 @@ std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp
     track.bytes.reserve(source_track.bytes.size() + std::size_t{plan.frames()} * (SRTP_MAX_TRAILER_LEN + 4));
     track.offsets.reserve(plan.frames() + 1);
     std::vector<std::uint8_t> buffer;
+    const std::uint32_t first_frame = plan.first_frame(p);
     for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+      if (f < first_frame) {
+        track.append({});  // not sent: the participant has not joined yet
+        continue;
+      }
       const auto packet = source_track.packet(f);
       buffer.assign(packet.begin(), packet.end());
       buffer.resize(packet.size() + SRTP_MAX_TRAILER_LEN);
@@ -296,7 +301,7 @@ std::vector<ScheduledSend> make_schedule(const LoadPlan& plan, std::vector<Onset
     for (std::uint32_t f = 0; f + 1 < plan.frames(); ++f) {
       if (unit(random) * 100 < options.reorder_percent) std::swap(offsets[f], offsets[f + 1]);
     }
-    for (std::uint32_t f = 0; f < plan.frames(); ++f) {
+    for (std::uint32_t f = plan.first_frame(p); f < plan.frames(); ++f) {
       const bool onset = plan.talking(member, f) && (f == 0 || !plan.talking(member, f - 1));
       ScheduledSend send{offsets[f], p, f, kNoMark};
       if (onset) {

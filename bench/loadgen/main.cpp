@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--talkers", options.talkers, "participants talking at once per conference")->capture_default_str();
   app.add_option("--spurt", options.spurt_s, "seconds before the talkers rotate")->capture_default_str();
   app.add_flag("--all-talk", options.all_talk, "everybody talks all the time (after the warm-up)");
+  app.add_flag("--join-at-once", options.join_at_once,
+               "every stream starts on the first frame (worst case; default: at a random moment of the warm-up)");
   app.add_flag("--same-phase", options.same_phase,
                "every participant sends at the same instant of each frame (worst case; default: a random phase each)");
   app.add_option("--jitter-ms", options.jitter_ms, "send each packet up to this late (uniform)")->capture_default_str();
