@@ -207,7 +207,8 @@ void parallel_for(std::uint32_t count, Work work) {
 // packets are unprotected back to plain RTP, and each participant's copy gets
 // its own SSRC, sequence and timestamp base and is protected by libsrtp2
 // under its conference's group key.
-std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp::MasterKey>& group_keys) {
+std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp::MasterKey>& group_keys,
+                                   double& encoder_delay_ms) {
   const LoadOptions& options = plan.options();
   const std::uint32_t members = plan.conference_size();
   // Members who never talk in this run send the same silence: their packets
@@ -235,6 +236,7 @@ std::vector<PacketTrack> precompute(const LoadPlan& plan, const std::vector<srtp
                                   .level_ext_id = static_cast<std::uint8_t>(options.levels ? 1 : 0),
                                   .send_key = key, .receive_key = key};
     sim::SimParticipant encoder(config);
+    if (e == 0) encoder_delay_ms = encoder.encoder_delay_ms();  // the same for every member
     sim::LibsrtpSession unprotector(key, sim::LibsrtpSession::Direction::Inbound, config.ssrc);
     for (std::uint32_t f = 0; f < plan.frames(); ++f) {
       auto packet = encoder.make_packet(plan.talking(m, f));
@@ -326,7 +328,7 @@ double frame_tone_power(const ListenerRecord& listener, std::size_t slot, std::s
 // Latency of every onset heard by this listener, and the tones it heard in each talk-spurt.
 void analyse_sampled(const LoadPlan& plan, const ListenerRecord& record, std::uint32_t participant,
                      const std::vector<Onset>& onsets, const std::vector<std::int64_t>& onset_sent_ns,
-                     std::int64_t start_ns, ListenerResult& result) {
+                     std::int64_t start_ns, double encoder_delay_ms, ListenerResult& result) {
   const std::size_t samples = plan.samples_per_frame();
   const double rate = mixer::native_pcm_rate(plan.options().codec);
   const std::uint32_t conference = plan.conference_of(participant);
@@ -362,7 +364,8 @@ void analyse_sampled(const LoadPlan& plan, const ListenerRecord& record, std::ui
       if (record.arrival_ns[s] == 0) continue;
       if (record.arrival_ns[s] - sent > kOnsetSearchNs) break;
       if (frame_tone_power(record, s, samples, hz, rate) >= kFramePresent) {
-        result.latencies_ms.push_back(static_cast<double>(record.arrival_ns[s] - sent) / 1e6);
+        // Our own encoder's lookahead delays the tone in what we sent: not the mixer's.
+        result.latencies_ms.push_back(static_cast<double>(record.arrival_ns[s] - sent) / 1e6 - encoder_delay_ms);
         found = true;
         break;
       }
@@ -497,7 +500,8 @@ LoadResult run_load(const LoadOptions& options) {
   // precomputation on every core would starve mrfpd's ticks before the run.
   auto phase = std::chrono::steady_clock::now();
   const std::vector<srtp::MasterKey> group_keys = make_group_keys(options);
-  const std::vector<PacketTrack> tracks = precompute(plan, group_keys);
+  double encoder_delay_ms = 0;
+  const std::vector<PacketTrack> tracks = precompute(plan, group_keys, encoder_delay_ms);
   std::vector<Onset> onsets;
   const std::vector<ScheduledSend> schedule = make_schedule(plan, onsets);
   std::vector<std::int64_t> onset_sent_ns(onsets.size(), 0);
@@ -613,7 +617,7 @@ LoadResult run_load(const LoadOptions& options) {
     listener.jitter_ms = record.jitter_ns / 1e6;
     listener.max_gap_ms = static_cast<double>(record.max_gap_ns) / 1e6;
     if (listener.sampled) {
-      analyse_sampled(plan, record, p, onsets, onset_sent_ns, start_ns, listener);
+      analyse_sampled(plan, record, p, onsets, onset_sent_ns, start_ns, encoder_delay_ms, listener);
       ++result.sampled_listeners;
       latencies.insert(latencies.end(), listener.latencies_ms.begin(), listener.latencies_ms.end());
       result.windows_checked += listener.windows_checked;

@@ -82,6 +82,13 @@ SimParticipant::SimParticipant(ParticipantConfig config)
   }
 }
 
+double SimParticipant::encoder_delay_ms() const {
+  if (!opus_encoder_) return 0;
+  opus_int32 lookahead = 0;
+  opus_encoder_ctl(opus_encoder_, OPUS_GET_LOOKAHEAD(&lookahead));
+  return lookahead * 1000.0 / 48000.0;
+}
+
 SimParticipant::~SimParticipant() {
   if (socket_ >= 0) ::close(socket_);
   if (opus_encoder_) opus_encoder_destroy(opus_encoder_);

@@ -52,6 +52,11 @@ class SimParticipant {
   void set_mixer_endpoint(const sockaddr_storage& endpoint) { mixer_ = endpoint; }
   const ParticipantConfig& config() const { return config_; }
 
+  // How late the audio of a frame sent now starts in the decoded signal because
+  // of this endpoint's own encoder: Opus's lookahead (OPUS_GET_LOOKAHEAD,
+  // 6.5 ms), 0 for G.711. A latency measured from the send time includes it.
+  double encoder_delay_ms() const;
+
   // Encodes, protects and sends the next frame: the tone when talking,
   // silence otherwise. Returns false if the send failed.
   bool send_frame(bool talking);
