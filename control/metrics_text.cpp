@@ -106,6 +106,17 @@ std::string render_prometheus_metrics(dataplane::Controller& controller, const M
     out.family(name, "counter", field.help);
     for (const auto& worker : workers) out.sample(name, label("worker", worker.worker), worker.counters.*field.member);
   }
+  // The backend's own counters: every worker has the same backend, so the
+  // first one names the families.
+  if (!workers.empty()) {
+    for (std::size_t i = 0; i < workers.front().io.size(); ++i) {
+      const std::string name = std::string("mrfp_io_") + workers.front().io[i].name + "_total";
+      out.family(name, "counter", workers.front().io[i].help);
+      for (const auto& worker : workers) {
+        if (i < worker.io.size()) out.sample(name, label("worker", worker.worker), worker.io[i].value);
+      }
+    }
+  }
 
   if (options.per_participant_labels) {
     auto participant_labels = [](const dataplane::ConferenceStats& conference,

@@ -87,6 +87,7 @@ void fill_worker_stats(const dataplane::WorkerStats& stats, mp::v1::WorkerStats&
   output.set_worker(stats.worker);
   output.set_load(stats.load);
   fill_counters(stats.counters, *output.mutable_counters());
+  for (const auto& counter : stats.io) (*output.mutable_io_counters())[counter.name] = counter.value;
 }
 
 void fill_event(const dataplane::Event& event, mp::v1::Event& output) {

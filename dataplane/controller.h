@@ -12,6 +12,7 @@
 #include <vector>
 #include <netinet/in.h>
 
+#include "dataplane/io_counter.h"
 #include "dataplane/result.h"
 #include "dataplane/srtp/suite.h"
 #include "mixer/media_types.h"
@@ -133,6 +134,7 @@ struct WorkerStats {
   unsigned worker = 0;
   double load = 0;  // busy fraction of the last second
   Counters counters;
+  std::vector<IoCounter> io;  // the packet I/O backend's own counters (none on sockets)
 };
 
 struct Event {

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "dataplane/io/port_allocator.h"
 #include "dataplane/io/receive_burst.h"
 #include "dataplane/io/udp_socket_set.h"
+#include "dataplane/io_counter.h"
 #include "dataplane/transmitter.h"
 
 namespace mrfp::dataplane {
@@ -26,6 +29,8 @@ class PacketBackend : public Transmitter {
   // Called once on the worker's own thread before its first burst (DPDK makes
   // the thread an lcore there: per-lcore mempool caches, and its own core).
   virtual void attach_worker_thread() {}
+  // Appends the backend's own counters (called on the worker's thread).
+  virtual void report_io_counters(std::vector<IoCounter>& out) const { (void)out; }
 };
 
 // The kernel UDP socket backend: one non-blocking socket per port, epoll,

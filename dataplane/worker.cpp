@@ -233,6 +233,7 @@ WorkerStats Worker::stats() {
   stats.load = load_;
   stats.counters = counters_;
   for (const auto& [id, conference] : conferences_) add_counters(stats.counters, conference->stats().counters);
+  backend_->report_io_counters(stats.io);
   return stats;
 }
 

@@ -103,7 +103,11 @@ MixerCounters mixer_counters(const mp::v1::GetStatsResponse& stats, const std::s
       total.max_jitter_buffer_ms = std::max(total.max_jitter_buffer_ms, participant.jitter_buffer_ms());
     }
   }
-  for (const auto& worker : stats.workers()) total.worker_loads.push_back(worker.load());
+  for (const auto& worker : stats.workers()) {
+    total.worker_loads.push_back(worker.load());
+    const auto refused = worker.io_counters().find("tx_refused");
+    if (refused != worker.io_counters().end()) total.io_tx_refused += refused->second;
+  }
   return total;
 }
 
@@ -576,6 +580,7 @@ LoadResult run_load(const LoadOptions& options) {
   result.mixer = mixer_counters(client.stats(), ours);
   result.mixer.tick_overruns -= before.tick_overruns;
   result.mixer.tx_dropped -= before.tx_dropped;
+  result.mixer.io_tx_refused -= before.io_tx_refused;
   result.mixer.ticks -= before.ticks;
   result.mixer_overruns_before_run = before.tick_overruns;
   stop_receiving = true;
@@ -674,6 +679,9 @@ LoadResult run_load(const LoadOptions& options) {
   if (result.mixer.tick_overruns) fail(std::to_string(result.mixer.tick_overruns) + " mixer tick overrun(s)");
   if (result.mixer.tx_dropped) {
     fail(std::to_string(result.mixer.tx_dropped) + " packet(s) mrfpd could not hand to its I/O (mixer-side loss)");
+  }
+  if (result.mixer.io_tx_refused) {
+    fail(std::to_string(result.mixer.io_tx_refused) + " frame(s) mrfpd's full DPDK TX ring refused (the receiving side did not keep up)");
   }
   if (result.receive_socket_drops) fail("the load generator's receive socket overflowed (load generator bottleneck)");
   if (result.send_errors) fail(std::to_string(result.send_errors) + " send error(s)");

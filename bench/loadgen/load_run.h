@@ -34,6 +34,7 @@ struct MixerCounters {
   std::uint64_t rx_packets = 0, tx_packets = 0, drops = 0, drop_auth_failed = 0, jitter_lost = 0, jitter_late = 0,
                 concealed = 0, ticks = 0, tick_overruns = 0, tx_dropped = 0;
   double max_jitter_buffer_ms = 0;  // deepest target depth among our participants
+  std::uint64_t io_tx_refused = 0;  // DPDK: frames mrfpd's full TX ring refused (all workers)
   std::vector<double> worker_loads;
 };
 

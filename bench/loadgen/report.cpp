@@ -128,7 +128,7 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"drops\":" << r.mixer.drops << ",\"drop_auth_failed\":" << r.mixer.drop_auth_failed
       << ",\"jitter_lost\":" << r.mixer.jitter_lost << ",\"jitter_late\":" << r.mixer.jitter_late
       << ",\"concealed\":" << r.mixer.concealed << ",\"ticks\":" << r.mixer.ticks << ",\"tick_overruns\":"
-      << r.mixer.tick_overruns << ",\"tx_dropped\":" << r.mixer.tx_dropped
+      << r.mixer.tick_overruns << ",\"tx_dropped\":" << r.mixer.tx_dropped << ",\"io_tx_refused\":" << r.mixer.io_tx_refused
       << ",\"tick_overruns_before_run\":" << r.mixer_overruns_before_run << ",\"worker_loads\":" << number_list(r.mixer.worker_loads)
       << ",\"cpu_cores\":" << number(r.mrfpd_cpu_cores) << "},\n";
   out << "\"passed\":" << (r.passed() ? "true" : "false") << ",\"failures\":[";

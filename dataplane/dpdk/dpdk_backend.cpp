@@ -156,3 +156,54 @@ void DpdkBackend::add_neighbour(const sockaddr_storage& address, const packet::M
 }
 
 }  // namespace mrfp::dataplane
+
+namespace mrfp::dataplane {
+
+void DpdkBackend::report_io_counters(std::vector<IoCounter>& out) const {
+  struct Field {
+    const char* name;
+    const char* help;
+    std::uint64_t DpdkCounters::*member;
+  };
+  static constexpr Field kFields[] = {
+      {"rx_frames", "Frames received from the RX queue.", &DpdkCounters::rx_frames},
+      {"rx_delivered", "UDP datagrams to an open port, handed to the worker.", &DpdkCounters::rx_delivered},
+      {"rx_closed_port", "UDP to our address on a port nobody has open.", &DpdkCounters::rx_closed_port},
+      {"rx_not_for_us", "IP to another address, or another VLAN.", &DpdkCounters::rx_not_for_us},
+      {"rx_truncated", "Frames shorter than their headers or length fields say.", &DpdkCounters::rx_truncated},
+      {"rx_bad_checksum", "IPv4 header, UDP or ICMP checksum wrong.", &DpdkCounters::rx_bad_checksum},
+      {"rx_fragment", "IPv4 and IPv6 fragments, dropped (never reassembled).", &DpdkCounters::rx_fragment},
+      {"rx_malformed", "Bad IP version, header length or extension chain.", &DpdkCounters::rx_malformed},
+      {"rx_unsupported", "Other EtherTypes, IP protocols and ICMP types.", &DpdkCounters::rx_unsupported},
+      {"rx_multi_segment", "Scattered frames, dropped.", &DpdkCounters::rx_multi_segment},
+      {"rx_handed_off", "Datagrams for another worker's port, passed to its queue.", &DpdkCounters::rx_handed_off},
+      {"rx_handoff_dropped", "Datagrams for another worker dropped: its hand-off ring was full.",
+       &DpdkCounters::rx_handoff_dropped},
+      {"rx_from_other_queues", "Datagrams other workers passed to this one.", &DpdkCounters::rx_from_other_queues},
+      {"rx_arp_requests", "ARP requests for our address, answered.", &DpdkCounters::rx_arp_requests},
+      {"rx_arp_replies", "ARP replies learned from.", &DpdkCounters::rx_arp_replies},
+      {"rx_arp_other", "ARP for other addresses, or unparseable.", &DpdkCounters::rx_arp_other},
+      {"rx_icmp_echo", "ICMP and ICMPv6 echo requests answered.", &DpdkCounters::rx_icmp_echo},
+      {"rx_neighbour_solicitations", "IPv6 neighbour solicitations for our address, answered.",
+       &DpdkCounters::rx_neighbour_solicitations},
+      {"tx_frames", "Frames the TX queue accepted.", &DpdkCounters::tx_frames},
+      {"tx_refused", "Frames the full TX ring refused (dropped).", &DpdkCounters::tx_refused},
+      {"tx_no_mbuf", "Frames not sent: an mbuf pool ran dry.", &DpdkCounters::tx_no_mbuf},
+      {"tx_unresolved", "Frames not sent: next hop MAC unknown (resolution asked).", &DpdkCounters::tx_unresolved},
+      {"tx_arp_requests", "ARP requests and neighbour solicitations sent.", &DpdkCounters::tx_arp_requests},
+      {"tx_bad_destination", "Frames not sent: port index not open, or address family mismatch.",
+       &DpdkCounters::tx_bad_destination},
+      {"tx_too_large", "Frames not sent: payload beyond one mbuf.", &DpdkCounters::tx_too_large},
+      {"tx_control", "ARP, ICMP and neighbour advertisement answers sent.", &DpdkCounters::tx_control},
+      {"tx_payload_bytes_copied", "Payload bytes written into mbufs (once per output frame when chained).",
+       &DpdkCounters::tx_payload_bytes_copied},
+      {"flow_rules_installed", "rte_flow rules steering a port to this queue.", &DpdkCounters::flow_rules_installed},
+      {"flow_rules_refused", "Ports the device would not steer (left to the hand-off).",
+       &DpdkCounters::flow_rules_refused},
+      {"flow_rules_destroy_failed", "rte_flow_destroy failures (the hand-off still routes right).",
+       &DpdkCounters::flow_rules_destroy_failed},
+  };
+  for (const Field& field : kFields) out.push_back({field.name, field.help, counters_.*field.member});
+}
+
+}  // namespace mrfp::dataplane

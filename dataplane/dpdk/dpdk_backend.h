@@ -100,6 +100,7 @@ class DpdkBackend final : public PacketBackend {
   std::size_t send_to_many(std::span<const std::uint8_t> bytes, std::span<const Destination> destinations) override;
 
   const DpdkCounters& counters() const { return counters_; }
+  void report_io_counters(std::vector<IoCounter>& out) const override;
   const NeighbourTable& neighbours() const { return neighbours_; }
   // A static neighbour (e.g. from configuration): never needs resolving.
   void add_neighbour(const sockaddr_storage& address, const packet::MacAddress& mac);

@@ -193,9 +193,11 @@ class FakeController final : public dataplane::Controller {
   }
 
   std::vector<dataplane::WorkerStats> worker_stats() override {
-    dataplane::WorkerStats first{0, 0.25, {}};
+    dataplane::WorkerStats first{0, 0.25, {}, {}};
     first.counters.tick_overruns = 3;
-    dataplane::WorkerStats second{1, 0.5, {}};
+    first.io.push_back({"tx_refused", "Frames the TX ring refused.", 4});
+    dataplane::WorkerStats second{1, 0.5, {}, {}};
+    second.io.push_back({"tx_refused", "Frames the TX ring refused.", 0});
     return {first, second};
   }
 

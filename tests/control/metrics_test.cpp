@@ -83,6 +83,7 @@ TEST(MetricsServerTest, ServesParseablePrometheusText) {
   EXPECT_EQ(samples.at("mrfp_conference_drop_auth_failed_total{conference=\"1\"}"), 7);
   EXPECT_EQ(samples.at("mrfp_conference_ticks_total{conference=\"1\"}"), 500);
   EXPECT_EQ(samples.at("mrfp_worker_load{worker=\"1\"}"), 0.5);
+  EXPECT_EQ(samples.at("mrfp_io_tx_refused_total{worker=\"0\"}"), 4);
   EXPECT_EQ(samples.at("mrfp_worker_tick_overruns_total{worker=\"0\"}"), 3);
   for (const auto& [name, value] : samples) {
     EXPECT_EQ(name.find("participant="), std::string::npos) << "per-participant series off by default: " << name;

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "bench/peer/libsrtp_session.h"
 #include "bench/peer/sim_audio.h"
@@ -207,6 +209,7 @@ TEST_P(DpdkConference, EachSpeakerHearsTheOthersAndNotItself) {
 
   const auto stats = dataplane.conference_stats(conference->id);
   ASSERT_TRUE(stats);
+  const std::vector<WorkerStats> worker_stats = dataplane.worker_stats();
   dataplane.stop();
   drain_network(peers, mixer_mac);  // BYEs
 
@@ -241,6 +244,14 @@ TEST_P(DpdkConference, EachSpeakerHearsTheOthersAndNotItself) {
     total.tx_no_mbuf += c.tx_no_mbuf;
   }
   EXPECT_GE(total.rx_delivered, 300u);
+  // GetStats and /metrics see the same counters, by name (nothing arrived since).
+  std::uint64_t reported_delivered = 0;
+  for (const WorkerStats& worker : worker_stats) {
+    for (const IoCounter& counter : worker.io) {
+      if (std::string_view(counter.name) == "rx_delivered") reported_delivered += counter.value;
+    }
+  }
+  EXPECT_EQ(reported_delivered, total.rx_delivered);
   EXPECT_EQ(total.rx_delivered, total.rx_frames - total.rx_arp_replies);
   if (workers > 1) {
     EXPECT_EQ(backends[0]->counters().rx_delivered, 0u);
