@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <utility>
 
 #include "dataplane/spsc_ring.h"
 

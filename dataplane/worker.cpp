@@ -57,11 +57,14 @@ void Worker::run() {
   while (running_.load(std::memory_order_relaxed)) {
     // Commands wait once a tick is due: thousands of AddParticipant calls in
     // flight during a set-up must not make the running conferences' ticks late.
-    const std::int64_t tick_due = next_tick_due_us(monotonic_us() + kMaxWaitUs);
-    commands_.drain_while([this](Command& command) { command(*this); },
-                          [tick_due] { return monotonic_us() < tick_due; });
     std::int64_t now = monotonic_us();
-    const std::int64_t next_due = next_tick_due_us(now + kMaxWaitUs);
+    std::int64_t next_due = next_tick_due_us(now + kMaxWaitUs);
+    const std::size_t applied = commands_.drain_while([this](Command& command) { command(*this); },
+                                                      [next_due] { return monotonic_us() < next_due; });
+    if (applied > 0) {  // a command may have created, deleted or restarted a conference
+      now = monotonic_us();
+      next_due = next_tick_due_us(now + kMaxWaitUs);
+    }
     // Rounded up to whole milliseconds (the poll's unit): a tick may start up
     // to 1 ms late, which its fixed grid absorbs, rather than spin until it is due.
     receive_and_mix(static_cast<int>((std::max<std::int64_t>(0, next_due - now) + 999) / 1000));

@@ -155,10 +155,6 @@ void DpdkBackend::add_neighbour(const sockaddr_storage& address, const packet::M
   }
 }
 
-}  // namespace mrfp::dataplane
-
-namespace mrfp::dataplane {
-
 void DpdkBackend::report_io_counters(std::vector<IoCounter>& out) const {
   struct Field {
     const char* name;
