@@ -86,6 +86,9 @@ SpeakerSelectionConfig selection_config(const ConferenceConfig& c) {
   s.trust_voice_activity_flag = c.trust_voice_activity_flag;
   return s;
 }
+
+// A frame the decoder turns into audio: a packet, or a gap its PLC or FEC fills.
+bool carries_audio(const PlayoutFrame& f) { return f.kind == PlayoutKind::Packet || f.kind == PlayoutKind::Conceal; }
 }  // namespace
 
 ConferenceMixer::ConferenceMixer(const ConferenceConfig& config)
@@ -503,8 +506,7 @@ std::span<const OutputFrame> ConferenceMixer::tick() {
 
     bool voice = false;
     const PlayoutFrame& f = p.frame;
-    const bool has_audio = f.kind == PlayoutKind::Packet || f.kind == PlayoutKind::Conceal;
-    if (has_audio) {
+    if (carries_audio(f)) {
       // A concealed frame has no level of its own: a sender that uses the
       // extension is ranked by its latest one.
       const std::optional<AudioLevel> level =
@@ -527,11 +529,19 @@ std::span<const OutputFrame> ConferenceMixer::tick() {
   const auto speakers = selection_.speakers();
   for (const std::uint32_t slot : speakers) {
     Participant& p = participants_[slot];
-    const bool has_audio = p.frame.kind == PlayoutKind::Packet || p.frame.kind == PlayoutKind::Conceal;
-    if (!p.decoded_this_tick && has_audio) decode(slot);
+    if (!p.decoded_this_tick && carries_audio(p.frame)) decode(slot);
     if (p.has_pcm) accumulate(bus_, pcm_of(slot));
   }
   saturate_to_pcm16(bus_, mixed_pcm_);
+  // A talker still waiting for a seat is decoded too, not mixed: its decoder
+  // then follows the stream from the first active frame, as the sender's
+  // encoder did. Opus predicts gains and band energies from frame to frame,
+  // and a decoder started in the middle of a talk-spurt plays it far too
+  // quietly for 100-200 ms while it converges.
+  for (const std::uint32_t slot : selection_.waiting()) {
+    Participant& p = participants_[slot];
+    if (!p.decoded_this_tick && carries_audio(p.frame)) decode(slot);
+  }
 
   // 3. Route every listener: its own mix-minus stream (a speaker, or everybody
   //    under EveryParticipant) or its group's common stream.

@@ -31,6 +31,7 @@ void SpeakerSelection::reset(std::uint32_t slot) {
 void SpeakerSelection::begin_tick() {
   ++tick_;
   challenger_count_ = 0;
+  waiting_from_ = 0;
 }
 
 void SpeakerSelection::observe(std::uint32_t slot, std::uint8_t level_dbov, bool voice_activity) {
@@ -129,6 +130,7 @@ void SpeakerSelection::end_tick() {
     slots_[seats_[weakest_seat]].speaker = false;
     seat(weakest_seat, challenger);
   }
+  waiting_from_ = next;
 }
 
 }  // namespace mrfp::mixer

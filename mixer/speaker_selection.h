@@ -76,6 +76,11 @@ class SpeakerSelection {
   // speaker's seat goes to the one who displaced it).
   std::span<const std::uint32_t> speakers() const { return {seats_.data(), seat_count_}; }
   bool is_speaker(std::uint32_t slot) const { return slots_[slot].speaker; }
+  // Active participants that asked for a seat on the last tick and did not get
+  // one, loudest first; at most K of them.
+  std::span<const std::uint32_t> waiting() const {
+    return {challengers_.data() + waiting_from_, challenger_count_ - waiting_from_};
+  }
   // True for a speaker that took its seat on the last tick.
   bool newly_selected(std::uint32_t slot) const {
     return slots_[slot].speaker && slots_[slot].selected_at == tick_;
@@ -110,6 +115,7 @@ class SpeakerSelection {
   std::uint32_t seat_count_ = 0;
   std::vector<std::uint32_t> challengers_;  // active non-speakers, loudest first
   std::uint32_t challenger_count_ = 0;
+  std::uint32_t waiting_from_ = 0;          // challengers_[waiting_from_, count) got no seat
   std::uint64_t tick_ = 0;
 };
 

@@ -46,6 +46,23 @@ TEST(SpeakerSelection, KZeroMeansEveryActiveParticipant) {
   EXPECT_EQ(sorted_speakers(sel), (Slots{0, 1, 3, 4}));
 }
 
+TEST(SpeakerSelection, ActiveParticipantsWithoutASeatAreListedAsWaitingLoudestFirst) {
+  SpeakerSelection sel({.max_speakers = 2, .hold_ticks = 5}, 6);
+  tick(sel, {30, 30, 255, 255, 255, 255});
+  ASSERT_EQ(sorted_speakers(sel), (Slots{0, 1}));
+  EXPECT_TRUE(sel.waiting().empty());
+  // Three talkers start while both seats are held: the two loudest wait
+  // (at most K are listed); silence never does.
+  tick(sel, {30, 30, 28, 25, 29, 127});
+  ASSERT_EQ(sorted_speakers(sel), (Slots{0, 1}));
+  EXPECT_EQ(Slots(sel.waiting().begin(), sel.waiting().end()), (Slots{3, 2}));
+  // One holder stops: the loudest waiting talker takes its seat, the other
+  // holder is within its tenure, so the next one still waits.
+  tick(sel, {127, 30, 28, 25, 29, 127});
+  EXPECT_EQ(sorted_speakers(sel), (Slots{1, 3}));
+  EXPECT_EQ(Slots(sel.waiting().begin(), sel.waiting().end()), (Slots{2}));
+}
+
 TEST(SpeakerSelection, ChallengerMustBeatTheQuietestByTheHysteresis) {
   SpeakerSelection sel({.max_speakers = 1, .hysteresis_db = 6, .hold_ticks = 0}, 2);
   tick(sel, {30, 255});
