@@ -14,8 +14,10 @@
 //     else by decoding the frame and measuring it.
 //   * SpeakerSelection picks the top K with hysteresis and a hold time.
 //   * Only speakers are decoded (plus those without the extension, to measure
-//     them). A participant not decoded on the previous tick has its decoder
-//     reset before it is decoded again: its codec state is stale.
+//     them, and up to K talkers waiting for a seat, so that their decoders
+//     follow the stream from the first active frame). A participant not
+//     decoded on the previous tick has its decoder reset before it is decoded
+//     again: its codec state is stale.
 //   * The speakers are summed in 32 bits; each speaker's mix-minus is the sum
 //     less its own frame, so nobody hears themselves.
 //   * Encoding: one *common* stream per group of listeners sharing (codec,
