@@ -22,6 +22,7 @@
 #       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N]
 # --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
 # (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
+# --start N --max N checks that one N and stops (no search).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -248,8 +249,9 @@ for codec in $codecs; do
     while [ "$n" -le "$max" ]; do
       if step_holds "$codec" "$policy" "$n"; then held=$n; n=$((n * 2)); else failed_at=$n; break; fi
     done
-    # Bisect down to a tenth of what held (at least one conference).
-    while [ -n "$failed_at" ]; do
+    # Bisect down to a tenth of what held (at least one conference); with
+    # --start equal to --max only that one N is checked.
+    while [ -n "$failed_at" ] && [ "$start" != "$max" ]; do
       resolution=$(( held / 10 > $(step_size) ? held / 10 : $(step_size) ))
       [ $((failed_at - held)) -le "$resolution" ] && break
       mid=$(round_to_size $(( (held + failed_at) / 2 )))

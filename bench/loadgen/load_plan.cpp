@@ -25,15 +25,18 @@ LoadPlan::LoadPlan(const LoadOptions& options)
       tone_count_(std::min<std::uint32_t>(size_, kMaxTones)),
       tone_spacing_hz_(std::min(kWidestSpacingHz, kToneBandHz / tone_count_)),
       sampled_(participant_count(), 0) {
-  // Spread the sample evenly over conferences and over members, so both the
-  // talkers and the silent listeners of many conferences are checked.
   const std::uint32_t total = participant_count();
   const std::uint32_t wanted = std::min(options.sample_listeners, total);
   if (wanted == 0) return;
+  // Every step-th participant. When a step spans whole conferences, member
+  // i % size of each, so that talkers and silent listeners are both checked;
+  // within large conferences the step itself spreads the members (its late
+  // joiners and the end of the mixer's fan-out as well as its first talkers).
   const double step = static_cast<double>(total) / wanted;
   for (std::uint32_t i = 0; i < wanted; ++i) {
-    const auto conference = static_cast<std::uint32_t>(i * step) / size_;
-    const std::uint32_t member = i % size_;
+    const auto index = static_cast<std::uint32_t>(i * step);
+    const std::uint32_t conference = index / size_;
+    const std::uint32_t member = step >= size_ ? i % size_ : index % size_;
     sampled_[std::min(total - 1, conference * size_ + member)] = 1;
   }
 }
