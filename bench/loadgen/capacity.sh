@@ -77,7 +77,7 @@ for binary in "$mrfpd" "$loadgen"; do
 done
 mkdir -p "$out"
 steps="$out/steps.tsv"
-printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\n' > "$steps"
+printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\tsteal_ms\n' > "$steps"
 
 mrfpd_pid=
 # Each step runs in a subshell ($(run_step)): its pids go to files here so an
@@ -216,12 +216,13 @@ run_step() {
   local passed=0
   if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); fi
   local participants=$((conferences * members))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
     "$(kv "$out/$name.kv" loss_ratio)" "$(kv "$out/$name.kv" cpu_cores)" "$(kv "$out/$name.kv" latency_p99_ms)" \
-    "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" >> "$steps"
+    "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" "$(kv "$out/$name.kv" steal_ms)" >> "$steps"
   echo "  N=$participants: $([ "$passed" = 1 ] && echo held || echo failed)" \
     "(loss $(kv "$out/$name.kv" loss_ratio), CPU $(kv "$out/$name.kv" cpu_cores) cores," \
-    "latency p99 $(kv "$out/$name.kv" latency_p99_ms) ms, overruns $(kv "$out/$name.kv" tick_overruns))" >&2
+    "latency p99 $(kv "$out/$name.kv" latency_p99_ms) ms, overruns $(kv "$out/$name.kv" tick_overruns)," \
+    "hypervisor steal $(kv "$out/$name.kv" steal_ms) ms)" >&2
   [ "$passed" = 1 ] && echo passed || echo failed
 }
 
@@ -272,7 +273,7 @@ done
   echo "\"machine\":{\"cores\":$(nproc),\"load_average_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
   echo "\"results\":[$(IFS=,; echo "${results[*]}")],"
   echo "\"steps\":["
-  awk -F'\t' 'NR > 1 {printf "%s{\"codec\":\"%s\",\"policy\":\"%s\",\"participants\":%s,\"passed\":%s,\"loss_ratio\":%s,\"cpu_cores\":%s,\"latency_p99_ms\":%s,\"tick_overruns\":%s,\"receive_socket_drops\":%s}\n", (NR > 2 ? "," : ""), $1, $2, $3, ($4 == 1 ? "true" : "false"), ($5 == "" ? "null" : $5), ($6 == "" ? "null" : $6), ($7 == "" ? "null" : $7), ($8 == "" ? "null" : $8), ($9 == "" ? "null" : $9)}' "$steps"
+  awk -F'\t' 'NR > 1 {printf "%s{\"codec\":\"%s\",\"policy\":\"%s\",\"participants\":%s,\"passed\":%s,\"loss_ratio\":%s,\"cpu_cores\":%s,\"latency_p99_ms\":%s,\"tick_overruns\":%s,\"receive_socket_drops\":%s,\"steal_ms\":%s}\n", (NR > 2 ? "," : ""), $1, $2, $3, ($4 == 1 ? "true" : "false"), ($5 == "" ? "null" : $5), ($6 == "" ? "null" : $6), ($7 == "" ? "null" : $7), ($8 == "" ? "null" : $8), ($9 == "" ? "null" : $9), ($10 == "" ? "null" : $10)}' "$steps"
   echo "]}"
 } > "$out/capacity.json"
 

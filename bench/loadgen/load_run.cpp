@@ -79,6 +79,20 @@ double process_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Time a hypervisor ran something else while this machine's CPUs had work,
+// summed over the CPUs, in seconds (proc(5): /proc/stat "cpu" line, field 8,
+// steal). In a virtual machine it stalls mrfpd and the load generator alike.
+double machine_steal_seconds() {
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  unsigned long long value = 0, steal = 0;
+  if (!(stat >> label) || label != "cpu") return 0;
+  for (int field = 1; field <= 8 && stat >> value; ++field) {
+    if (field == 8) steal = value;
+  }
+  return static_cast<double>(steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 void add_counters(MixerCounters& total, const mp::v1::Counters& c) {
   total.rx_packets += c.rx_packets();
   total.tx_packets += c.tx_packets();
@@ -546,6 +560,7 @@ LoadResult run_load(const LoadOptions& options) {
   const MixerCounters before = mixer_counters(client.stats(), ours);
   const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_before = process_cpu_seconds(static_cast<int>(getpid()));
+  const double steal_before = machine_steal_seconds();
   // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
@@ -574,6 +589,7 @@ LoadResult run_load(const LoadOptions& options) {
   sending.join();
   const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
+  result.steal_ms = (machine_steal_seconds() - steal_before) * 1000;
   const double wall = seconds_since(wall_before);
   // The mixer's jitter buffer still holds the last frames.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));

@@ -47,6 +47,7 @@ struct LoadResult {
   double sender_max_lateness_ms = 0, sender_max_batch_ms = 0;
   std::uint64_t receive_socket_drops = 0, stray_packets = 0;
   double loadgen_cpu_cores = 0;  // this process over the run: is the load generator the bottleneck?
+  double steal_ms = 0;           // CPU time the hypervisor took from this machine during the run
   // Listeners.
   std::uint64_t received = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0;
   std::uint32_t sampled_listeners = 0, silent_listeners = 0, listeners_with_wrong_tones = 0;
