@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -60,23 +61,33 @@ std::uint8_t payload_type_of(mixer::Codec codec) {
   return 0;
 }
 
-// utime + stime of a process, in seconds (proc(5): fields 14 and 15).
-double process_cpu_seconds(int pid) {
+// Fields of /proc/<pid>/stat (proc(5)), numbered from 1; empty if the process is gone.
+std::vector<unsigned long long> process_stat_fields(int pid, int last_field) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto after_name = text.rfind(')');
-  if (after_name == std::string::npos) return -1;
+  const auto after_name = text.rfind(')');  // the command name may hold spaces
+  if (after_name == std::string::npos) return {};
   std::istringstream fields(text.substr(after_name + 2));
+  std::vector<unsigned long long> values(static_cast<std::size_t>(last_field) + 1, 0);
   std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 14) utime = std::stoull(field);
-    if (index == 15) {
-      stime = std::stoull(field);
-      break;
-    }
+  for (int index = 3; index <= last_field && fields >> field; ++index) {
+    if (index != 3) values[static_cast<std::size_t>(index)] = std::strtoull(field.c_str(), nullptr, 10);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return values;
+}
+
+// utime + stime of a process, in seconds (proc(5): fields 14 and 15).
+double process_cpu_seconds(int pid) {
+  const auto fields = process_stat_fields(pid, 15);
+  if (fields.empty()) return -1;
+  return static_cast<double>(fields[14] + fields[15]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Major page faults of a process (proc(5): field 12): each one waited for a
+// page to be read back from disk, a stall of milliseconds on the packet path.
+long long process_major_faults(int pid) {
+  const auto fields = process_stat_fields(pid, 12);
+  return fields.empty() ? -1 : static_cast<long long>(fields[12]);
 }
 
 // Time a hypervisor ran something else while this machine's CPUs had work,
@@ -561,6 +572,8 @@ LoadResult run_load(const LoadOptions& options) {
   const double cpu_before = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_before = process_cpu_seconds(static_cast<int>(getpid()));
   const double steal_before = machine_steal_seconds();
+  const long long own_faults_before = process_major_faults(static_cast<int>(getpid()));
+  const long long mrfpd_faults_before = options.mrfpd_pid ? process_major_faults(options.mrfpd_pid) : -1;
   // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
@@ -590,6 +603,11 @@ LoadResult run_load(const LoadOptions& options) {
   const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
   result.steal_ms = (machine_steal_seconds() - steal_before) * 1000;
+  result.loadgen_major_faults = process_major_faults(static_cast<int>(getpid())) - own_faults_before;
+  if (mrfpd_faults_before >= 0) {
+    const long long after = process_major_faults(options.mrfpd_pid);
+    if (after >= 0) result.mrfpd_major_faults = after - mrfpd_faults_before;
+  }
   const double wall = seconds_since(wall_before);
   // The mixer's jitter buffer still holds the last frames.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));

@@ -48,6 +48,8 @@ struct LoadResult {
   std::uint64_t receive_socket_drops = 0, stray_packets = 0;
   double loadgen_cpu_cores = 0;  // this process over the run: is the load generator the bottleneck?
   double steal_ms = 0;           // CPU time the hypervisor took from this machine during the run
+  long long loadgen_major_faults = 0;  // pages this process waited to read back during the run
+  long long mrfpd_major_faults = -1;   // the same for mrfpd; -1: not measured
   // Listeners.
   std::uint64_t received = 0, lost = 0, duplicates = 0, reordered = 0, auth_failures = 0;
   std::uint32_t sampled_listeners = 0, silent_listeners = 0, listeners_with_wrong_tones = 0;

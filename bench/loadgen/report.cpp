@@ -60,7 +60,8 @@ void print_summary(const LoadResult& r, std::ostream& out) {
   out << "set-up " << r.setup_s << " s, precompute " << r.precompute_s << " s, run " << r.run_s << " s\n";
   out << "sent " << r.sent << " (errors " << r.send_errors << ", >1 ms late " << r.sent_late_over_1ms
       << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.receive_socket_drops << ", load generator CPU "
-      << r.loadgen_cpu_cores * 100 << " % of one core; hypervisor steal " << r.steal_ms << " ms"
+      << r.loadgen_cpu_cores * 100 << " % of one core; hypervisor steal " << r.steal_ms << " ms; major page faults: load generator "
+      << r.loadgen_major_faults << ", mrfpd " << r.mrfpd_major_faults
       << "\n";
   out << "listeners received " << r.received << ", lost " << r.lost << ", duplicates " << r.duplicates
       << ", reordered " << r.reordered << ", auth failures " << r.auth_failures << " (" << r.sampled_listeners
@@ -116,7 +117,8 @@ void write_json(const LoadResult& r, const std::string& path) {
   out << "\"loadgen\":{\"sent\":" << r.sent << ",\"send_errors\":" << r.send_errors << ",\"late_over_1ms\":"
       << r.sent_late_over_1ms << ",\"max_lateness_ms\":" << number(r.sender_max_lateness_ms) << ",\"max_batch_ms\":" << number(r.sender_max_batch_ms)
       << ",\"receive_socket_drops\":" << r.receive_socket_drops << ",\"cpu_cores\":" << number(r.loadgen_cpu_cores) << ",\"stray_packets\":" << r.stray_packets
-      << ",\"machine_steal_ms\":" << number(r.steal_ms) << "},\n";
+      << ",\"machine_steal_ms\":" << number(r.steal_ms) << ",\"major_faults\":" << r.loadgen_major_faults
+      << ",\"mrfpd_major_faults\":" << r.mrfpd_major_faults << "},\n";
   out << "\"listeners_total\":{\"received\":" << r.received << ",\"lost\":" << r.lost << ",\"duplicates\":"
       << r.duplicates << ",\"reordered\":" << r.reordered << ",\"auth_failures\":" << r.auth_failures
       << ",\"sampled\":" << r.sampled_listeners << ",\"silent\":" << r.silent_listeners
@@ -162,7 +164,8 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
       << "\nlatency_bound_ms=" << number(r.latency_bound_ms)
       << "\njitter_p99_ms=" << number(r.jitter_ms.p99) << "\ncpu_cores=" << number(r.mrfpd_cpu_cores)
       << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
-      << "\nsteal_ms=" << number(r.steal_ms)
+      << "\nsteal_ms=" << number(r.steal_ms) << "\nloadgen_major_faults=" << r.loadgen_major_faults
+      << "\nmrfpd_major_faults=" << r.mrfpd_major_faults
       << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nsilent_listeners=" << r.silent_listeners
       << "\nonsets_missed=" << r.onsets_missed << "\nsampled_listeners=" << r.sampled_listeners
       << "\nsent=" << r.sent << "\nsend_errors=" << r.send_errors << "\nsent_late_over_1ms=" << r.sent_late_over_1ms
