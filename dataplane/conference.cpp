@@ -88,7 +88,7 @@ Result<Conference::OutputStream*> Conference::new_output_stream(std::string purp
     return Error{ErrorCode::ResourceExhausted, "conference " + std::to_string(id_) + " has no SSRC left for " + purpose};
   }
   // RFC 3550 §5.1: a random start; below 2^15 so the sequence never wraps
-  // while the SSRC lives and its ROC stays 0 (see rotate_ssrc()).
+  // while the SSRC lives and its ROC stays 0 (see move_to_fresh_ssrc()).
   stream->sequence_offset = static_cast<std::uint16_t>((stream->ssrc * 2654435761u >> 16) & 0x7FFF);
   stream->next_sequence = stream->sequence_offset;
   stream->purpose = std::move(purpose);
@@ -100,6 +100,26 @@ Result<Conference::OutputStream*> Conference::new_output_stream(std::string purp
   auto* raw = stream.get();
   output_streams_.push_back(std::move(stream));
   return raw;
+}
+
+// RFC 3550 §8.2: a source that finds its SSRC in use by another chooses a new
+// one. The participant's SSRC comes from its signalling and cannot change;
+// ours are random and listeners follow a change (it happens on every rotation
+// anyway), so our output stream moves. Refusing instead would turn a participant
+// away in about one 10,000-seat conference in 90 (n^2 / 2 pairs of random
+// 32-bit SSRCs: every participant brings a mix-minus stream).
+Status Conference::yield_output_ssrc(std::uint32_t ssrc, ParticipantId claimant) {
+  const auto stream = std::find_if(output_streams_.begin(), output_streams_.end(),
+                                   [ssrc](const auto& candidate) { return candidate->ssrc == ssrc; });
+  if (stream == output_streams_.end() || !move_to_fresh_ssrc(**stream)) {
+    return Error{ErrorCode::AlreadyExists, "ssrc " + std::to_string(ssrc) + " is used in conference " +
+                                               std::to_string(id_) +
+                                               " by one of the mixer's own output streams, which could not move"};
+  }
+  publish(events_, events_dropped_, Event::Kind::SsrcCollision, id_, claimant,
+          "participant %u declared ssrc %u of output stream '%s': the stream moved to ssrc %u", claimant, ssrc,
+          (*stream)->purpose.c_str(), (*stream)->ssrc);
+  return ok_status();
 }
 
 Result<Conference::OutputStream*> Conference::common_stream(mixer::Codec codec, std::uint8_t payload_type) {
@@ -138,11 +158,12 @@ Result<ParticipantInfo> Conference::add_participant(ParticipantId id, const Part
   // TR 33.829 §5.3.2.1.1: one SSRC, one stream, in the whole conference.
   if (spec.declared_ssrc) {
     if (auto holder = ssrcs_.owner_of(*spec.declared_ssrc)) {
-      const bool output = holder->kind == SsrcOwner::Kind::OutputStream;
-      return Error{ErrorCode::AlreadyExists,
-                   "ssrc " + std::to_string(*spec.declared_ssrc) + " is already used in conference " +
-                       std::to_string(id_) + (output ? " by one of the mixer's own output streams"
-                                                      : " by participant " + std::to_string(holder->id))};
+      if (holder->kind != SsrcOwner::Kind::OutputStream) {
+        return Error{ErrorCode::AlreadyExists, "ssrc " + std::to_string(*spec.declared_ssrc) +
+                                                   " is already used in conference " + std::to_string(id_) +
+                                                   " by participant " + std::to_string(holder->id)};
+      }
+      if (auto yielded = yield_output_ssrc(*spec.declared_ssrc, id); !yielded.ok()) return yielded.error();
     }
   }
   auto participant = std::make_unique<Participant>();

@@ -109,7 +109,8 @@ class Conference {
   srtp::SetupStatus install_inbound_stream(const Participant& p, std::uint32_t ssrc);
   Result<OutputStream*> new_output_stream(std::string purpose, std::uint32_t owner_id);
   Result<OutputStream*> common_stream(mixer::Codec codec, std::uint8_t payload_type);
-  void rotate_ssrc(OutputStream& stream, std::uint32_t frame_index);
+  bool move_to_fresh_ssrc(OutputStream& stream);
+  Status yield_output_ssrc(std::uint32_t ssrc, ParticipantId claimant);
   void report_speaker_change();
   void report_inactivity(std::int64_t now_us);
   void expire_group_keys_before(std::int64_t deadline_us);

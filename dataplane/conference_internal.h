@@ -96,11 +96,12 @@ struct Conference::Participant {
 
 struct Conference::OutputStream {
   std::uint32_t ssrc = 0;
-  // sequence = frame index + sequence_offset; see rotate_ssrc() for why an
+  // sequence = frame index + sequence_offset; see move_to_fresh_ssrc() for why an
   // SSRC carries fewer than 2^15 packets.
   std::uint16_t sequence_offset = 0;
   std::uint16_t next_sequence = 0;
   std::uint32_t packets_under_ssrc = 0;
+  bool restart_sequence = false;  // a new SSRC: its sequence starts at next_sequence
   bool mark_next = false;  // the first packet under a new SSRC carries the marker
   std::uint32_t packets = 0, octets = 0;
   std::int64_t next_report_us = 0;

@@ -95,25 +95,27 @@ void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
 // and is replaced by a fresh one, from the same registry, before its sequence
 // could wrap. Timestamps continue; the first packet under the new SSRC carries
 // the marker, as on any stream switch.
-void Conference::rotate_ssrc(OutputStream& stream, std::uint32_t frame_index) {
+bool Conference::move_to_fresh_ssrc(OutputStream& stream) {
   const std::uint32_t old_ssrc = stream.ssrc;
   const auto owner = ssrcs_.owner_of(old_ssrc);
   const std::uint32_t fresh = ssrcs_.claim_fresh(owner.value_or(SsrcOwner{SsrcOwner::Kind::OutputStream, 0}));
-  if (fresh == 0) return;  // the registry is full (it is sized so it cannot be): keep the old SSRC
+  if (fresh == 0) return false;  // the registry is full (it is sized so it cannot be): keep the old SSRC
   if (srtp_->add_stream(fresh, group_keys_, 0) != srtp::SetupStatus::Ok) {
     ssrcs_.release(fresh);
-    return;  // keep the old SSRC; counted so an operator sees it
+    return false;  // keep the old SSRC
   }
   srtp_->remove_stream(old_ssrc);
   ssrcs_.release(old_ssrc);
   stream.ssrc = fresh;
-  const auto start = static_cast<std::uint16_t>((fresh * 2654435761u >> 16) & 0x7FFF);
-  stream.sequence_offset = static_cast<std::uint16_t>(start - frame_index);
+  // The new SSRC's first sequence number; packetize() ties it to the frame index.
+  stream.next_sequence = static_cast<std::uint16_t>((fresh * 2654435761u >> 16) & 0x7FFF);
+  stream.restart_sequence = true;
   stream.packets_under_ssrc = 0;
   stream.packets = stream.octets = 0;
   stream.next_report_us = 0;  // an SR for the new SSRC right away
   stream.mark_next = true;
   ++counters_.ssrc_rotations;
+  return true;
 }
 
 void Conference::report_speaker_change() {
@@ -161,7 +163,11 @@ std::size_t Conference::packetize(const mixer::OutputFrame& frame, OutputStream&
   packet::RtpHeaderFields fields;
   fields.payload_type = frame.payload_type;
   // RFC 3550 §5.1: sequence numbers of a stream never jump; one per frame.
-  if (stream.packets_under_ssrc >= max_packets_per_ssrc_) rotate_ssrc(stream, frame.frame_index);
+  if (stream.packets_under_ssrc >= max_packets_per_ssrc_) move_to_fresh_ssrc(stream);
+  if (stream.restart_sequence) {
+    stream.sequence_offset = static_cast<std::uint16_t>(stream.next_sequence - frame.frame_index);
+    stream.restart_sequence = false;
+  }
   fields.marker = frame.marker || stream.mark_next;
   stream.mark_next = false;
   ++stream.packets_under_ssrc;

@@ -75,9 +75,11 @@ TEST_F(DataplaneIntegrationTest, ConferenceLifecycleThroughGrpc) {
   status = stub_->AddParticipant(context().get(), add, &ignored);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
   EXPECT_NE(status.error_message().find("1111"), std::string::npos) << status.error_message();
+  // One of the mixer's own SSRCs: the mixer's stream moves instead (RFC 3550 §8.2).
   add.set_ssrc(output_ssrc);
-  status = stub_->AddParticipant(context().get(), add, &ignored);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  mp::v1::AddParticipantResponse second;
+  status = stub_->AddParticipant(context().get(), add, &second);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 
   add.set_conference_id(created.conference_id() + 100);
   add.set_ssrc(2222);
@@ -86,8 +88,9 @@ TEST_F(DataplaneIntegrationTest, ConferenceLifecycleThroughGrpc) {
   mp::v1::AuditResponse audit;
   ASSERT_TRUE(stub_->Audit(context().get(), mp::v1::AuditRequest(), &audit).ok());
   ASSERT_EQ(audit.conferences_size(), 1);
-  ASSERT_EQ(audit.conferences(0).participants_size(), 1);
+  ASSERT_EQ(audit.conferences(0).participants_size(), 2);
   EXPECT_EQ(audit.conferences(0).participants(0).ssrc(), 1111u);
+  EXPECT_EQ(audit.conferences(0).participants(1).ssrc(), output_ssrc);
   EXPECT_EQ(audit.SerializeAsString().find(std::string(4, '\xA7')), std::string::npos);
 
   mp::v1::ModifyParticipantRequest modify;
@@ -106,6 +109,7 @@ TEST_F(DataplaneIntegrationTest, ConferenceLifecycleThroughGrpc) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   // Mix-minus streams appear as participants join, so there may be more than at creation.
   EXPECT_GE(rekeyed.output_streams_size(), created.output_streams_size());
+  for (const auto& stream : rekeyed.output_streams()) EXPECT_NE(stream.ssrc(), output_ssrc) << "the stream moved";
 
   mp::v1::GetStatsResponse stats;
   ASSERT_TRUE(stub_->GetStats(context().get(), mp::v1::GetStatsRequest(), &stats).ok());
