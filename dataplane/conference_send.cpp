@@ -35,7 +35,7 @@ std::int64_t Conference::tick_if_due(std::int64_t now_us, Transmitter& transmitt
 
 void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
   ++counters_.ticks;
-  const auto frames = mixer_->tick();
+  const auto frames = mixer_->tick(now_us);
   report_speaker_change();
   if (counters_.ticks % kInactivityCheckTicks == 0) report_inactivity(now_us);
   tx_views_.clear();

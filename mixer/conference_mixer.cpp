@@ -476,7 +476,7 @@ void ConferenceMixer::emit_common(StreamGroup& group, std::uint32_t group_index,
   f.contributors = contributors_except(ParticipantHandle::kInvalidSlot);
 }
 
-std::span<const OutputFrame> ConferenceMixer::tick() {
+std::span<const OutputFrame> ConferenceMixer::tick(std::int64_t now_us) {
   ++stats_.ticks;
   outputs_.clear();
   contributor_used_ = 0;
@@ -500,7 +500,7 @@ std::span<const OutputFrame> ConferenceMixer::tick() {
     p.decoded_last_tick = p.decoded_this_tick;
     p.decoded_this_tick = false;
     p.has_pcm = false;
-    p.frame = p.jitter->pop();  // drained even when not mixed, so it stays current
+    p.frame = p.jitter->pop(now_us);  // drained even when not mixed, so it stays current
     p.level = SpeakerSelection::kSilenceDbov;
     if (!is_mixable(p)) continue;
 

@@ -223,8 +223,10 @@ class ConferenceMixer {
   }
 
   // Mixes one frame time. The frames (and everything they point to) are owned
-  // by the mixer and valid until the next call.
-  std::span<const OutputFrame> tick();
+  // by the mixer and valid until the next call. `now_us`: the tick's time on
+  // the clock of the packets' arrival times, so the jitter buffers can see how
+  // long packets waited (JitterBuffer::pop); 0 when unknown.
+  std::span<const OutputFrame> tick(std::int64_t now_us = 0);
 
   // --- inspection (tests, metrics) ---
   bool is_speaker(ParticipantHandle participant) const;

@@ -19,6 +19,7 @@ struct Slot {
   std::uint32_t timestamp = 0;
   std::uint16_t size = 0;
   std::optional<AudioLevel> audio_level{};
+  std::int64_t arrival_us = 0;  // RtpPacketInfo::arrival_time_us
   // Payload bytes live apart from the slot headers (State::payload_storage), so
   // walking the slots touches a few cache lines, not one 1.5 kB slot each:
   // with 10,000 participants the tick pops 10,000 buffers.
@@ -48,6 +49,10 @@ void store_streaming(std::uint8_t* destination, std::span<const std::uint8_t> so
 // just before the first one (sequence reordered across 65535 -> 0) still maps
 // to a positive number.
 constexpr std::int64_t kFirstCycle = std::int64_t{1} << 16;
+
+// RFC 6464 §3 levels at or below -50 dBov are background noise, not speech:
+// dropping such a frame to take out delay is not heard.
+constexpr std::uint8_t kQuietLevel = 50;
 
 // Serial-number difference of two RTP timestamps (RFC 3550 §5.1: they wrap).
 std::int32_t timestamp_difference(std::uint32_t later, std::uint32_t earlier) {
@@ -115,6 +120,12 @@ struct JitterBuffer::State {
   std::int64_t window_min_depth = std::numeric_limits<std::int64_t>::max();
   std::uint32_t window_ticks = 0;
   bool shrink_pending = false;
+  // ... and the least time a packet that played waited for its tick, which the
+  // depth alone does not show: it counts whole frames, not when in the frame
+  // the packets arrive.
+  std::int64_t window_min_wait_us = std::numeric_limits<std::int64_t>::max();
+  std::uint32_t window_played_timed = 0;
+  bool slack_shrink_pending = false;  // waits for a quiet frame to drop
 
   std::optional<AudioLevel> latest_level{};
   std::int64_t latest_level_arrival_us = 0;
@@ -156,8 +167,11 @@ struct JitterBuffer::State {
     misses_in_a_row = 0;
     popped_since_start = false;
     shrink_pending = false;
+    slack_shrink_pending = false;
     window_min_depth = std::numeric_limits<std::int64_t>::max();
     window_ticks = 0;
+    window_min_wait_us = std::numeric_limits<std::int64_t>::max();
+    window_played_timed = 0;
     have_transit = false;
   }
 
@@ -186,6 +200,7 @@ struct JitterBuffer::State {
     slot.timestamp = packet.timestamp;
     slot.size = static_cast<std::uint16_t>(packet.payload.size());
     slot.audio_level = packet.audio_level;
+    slot.arrival_us = packet.arrival_time_us;
     store_streaming(slot.payload, packet.payload);
     ++buffered;
     if (extended_sequence > highest_sequence) {
@@ -284,6 +299,14 @@ struct JitterBuffer::State {
     --buffered;
   }
 
+  // How long a packet must have waited, beyond the frame a shrink takes out,
+  // for the shrink to be safe: three mean deviations of the jitter (as
+  // target_frames() covers) and a millisecond for what a window did not show.
+  std::int64_t slack_guard_us() const {
+    const std::int64_t jitter_us = std::int64_t{jitter_q4 >> 4} * 1'000'000 / config.clock_rate_hz;
+    return 1000 + 3 * jitter_us;
+  }
+
   void judge_depth() {
     // Shrink when, over a whole window, the buffer never fell below target +
     // one frame: that frame is pure delay. The more excess, the sooner (a
@@ -291,6 +314,14 @@ struct JitterBuffer::State {
     const std::int64_t depth = depth_ts();
     window_min_depth = std::min(window_min_depth, depth);
     ++window_ticks;
+    // Shrink as well when every packet of a whole window waited a frame and the
+    // guard before its tick: one frame less and each would still be in time.
+    // The depth rule above cannot see this: a packet that arrives early in the
+    // tick's period waits most of a frame, yet counts as one frame of depth.
+    if (window_ticks >= config.adapt_window_frames && window_played_timed >= config.adapt_window_frames / 2 &&
+        window_min_wait_us >= std::int64_t{config.frame_ms} * 1000 + slack_guard_us() && depth_ts() >= std::int64_t{config.min_depth_frames + 1} * frame_ts) {
+      slack_shrink_pending = true;
+    }
     const std::int64_t excess = window_min_depth - static_cast<std::int64_t>(target_frames()) * frame_ts;
     const std::int64_t excess_frames = excess / static_cast<std::int64_t>(frame_ts);
     if (excess_frames >= 1 &&
@@ -300,6 +331,8 @@ struct JitterBuffer::State {
     if (shrink_pending || window_ticks >= config.adapt_window_frames) {
       window_min_depth = std::numeric_limits<std::int64_t>::max();
       window_ticks = 0;
+      window_min_wait_us = std::numeric_limits<std::int64_t>::max();
+      window_played_timed = 0;
     }
   }
 
@@ -339,9 +372,9 @@ struct JitterBuffer::State {
     frame.kind = misses_in_a_row > config.max_conceal_frames ? PlayoutKind::Idle : PlayoutKind::Silence;
     frame.timestamp = next_timestamp;
     next_timestamp += frame_ts;
-    if (shrink_pending && ahead >= 2 * static_cast<std::int32_t>(frame_ts)) {
+    if ((shrink_pending || slack_shrink_pending) && ahead >= 2 * static_cast<std::int32_t>(frame_ts)) {
       next_timestamp += frame_ts;
-      shrink_pending = false;
+      shrink_pending = slack_shrink_pending = false;
       ++stats.dropped_for_depth;
     }
     return frame;
@@ -360,7 +393,7 @@ struct JitterBuffer::State {
   bool drop_for_depth(Slot& head) {
     const Slot& after = slot_for(head.extended_sequence + 1);
     if (!after.occupied || after.extended_sequence != head.extended_sequence + 1) return false;
-    shrink_pending = false;
+    shrink_pending = slack_shrink_pending = false;
     ++stats.dropped_for_depth;
     next_sequence = head.extended_sequence + 1;
     next_timestamp = head.timestamp + frame_ts;
@@ -368,13 +401,22 @@ struct JitterBuffer::State {
     return true;
   }
 
-  PlayoutFrame play(Slot& head, std::int32_t ahead) {
+  static bool quiet(const Slot& slot) {
+    return !slot.audio_level || (!slot.audio_level->voice_activity && slot.audio_level->level >= kQuietLevel);
+  }
+
+  PlayoutFrame play(Slot& head, std::int32_t ahead, std::int64_t now_us) {
     stats.lost += static_cast<std::uint64_t>(head.extended_sequence - next_sequence);
     if (ahead < 0) {
       // Overdue (concealed in its place): playing it delays all that follows
       // by its lateness; that is how the delay grows.
       const auto frame_duration = static_cast<std::int32_t>(frame_ts);
       stats.stretched += static_cast<std::uint64_t>((-ahead + frame_duration - 1) / frame_duration);
+      slack_shrink_pending = false;
+    }
+    if (now_us > 0 && head.arrival_us > 0) {
+      window_min_wait_us = std::min(window_min_wait_us, now_us - head.arrival_us);
+      ++window_played_timed;
     }
     PlayoutFrame frame;
     frame.kind = PlayoutKind::Packet;
@@ -390,7 +432,7 @@ struct JitterBuffer::State {
     return frame;
   }
 
-  PlayoutFrame pop() {
+  PlayoutFrame pop(std::int64_t now_us) {
     if (!started) return {};
     popped_since_start = true;
     judge_depth();
@@ -401,8 +443,9 @@ struct JitterBuffer::State {
       if (ahead >= static_cast<std::int32_t>(frame_ts)) {
         return head->extended_sequence == next_sequence ? pause_frame(ahead) : missing_frame(*head, ahead);
       }
-      if (shrink_pending && ahead >= 0 && drop_for_depth(*head)) continue;
-      return play(*head, ahead);
+      const bool drop = shrink_pending || (slack_shrink_pending && quiet(*head));
+      if (drop && ahead >= 0 && drop_for_depth(*head)) continue;
+      return play(*head, ahead, now_us);
     }
   }
 };
@@ -425,7 +468,7 @@ JitterBuffer& JitterBuffer::operator=(JitterBuffer&& other) noexcept {
 }
 
 PushResult JitterBuffer::push(const RtpPacketInfo& packet) { return state().push(packet); }
-PlayoutFrame JitterBuffer::pop() { return state().pop(); }
+PlayoutFrame JitterBuffer::pop(std::int64_t now_us) { return state().pop(now_us); }
 
 std::optional<AudioLevel> JitterBuffer::latest_audio_level() const { return state().latest_level; }
 std::int64_t JitterBuffer::latest_audio_level_arrival_us() const { return state().latest_level_arrival_us; }

@@ -13,7 +13,12 @@
 //    playout delay grows by its lateness (that is how the depth adapts up);
 //  - when the buffered depth stays above the target for a whole window, one
 //    frame is dropped (that is how the depth adapts back down, and how a
-//    sender clock running fast stays bounded).
+//    sender clock running fast stays bounded);
+//  - when every packet of a whole window waited more than a frame (and a
+//    guard for the jitter) before its tick, one quiet frame is dropped: the
+//    depth counts whole frames, and cannot tell a packet that arrives just
+//    before its tick from one that waits most of a frame. This needs the
+//    tick's time (pop(now_us)).
 // The target depth follows the RFC 3550 §6.4.1 interarrival jitter estimate
 // (1 frame + 3 J, clamped to [min_depth_frames, max_depth_frames]); it is the
 // floor the shrinking never goes below. Growth is driven by packets actually
@@ -115,7 +120,9 @@ class JitterBuffer {
   PushResult push(const RtpPacketInfo& packet);
 
   // Hands the frame of this tick and advances the cursor by one frame.
-  PlayoutFrame pop();
+  // `now_us`: the tick's time, on the clock of RtpPacketInfo::arrival_time_us;
+  // 0 when unknown (then only the depth rule takes delay out).
+  PlayoutFrame pop(std::int64_t now_us = 0);
 
   // Latest RFC 6464 level seen on any received packet (arrival order), even if
   // that packet is never decoded; nullopt until a packet carried one.

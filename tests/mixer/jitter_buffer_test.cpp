@@ -83,7 +83,7 @@ class Simulation {
       max_buffered_ = std::max(max_buffered_, buffer_.buffered_packets());
       const std::uint32_t depth = buffer_.current_depth_frames();
       const std::uint32_t target = buffer_.target_depth_frames();
-      const PlayoutFrame frame = buffer_.pop();
+      const PlayoutFrame frame = buffer_.pop(now);
       played.push_back(Played{frame.kind, frame.payload.empty() ? 0 : index_of(frame.payload), !frame.payload.empty(),
                               depth, target});
     }
@@ -319,6 +319,86 @@ TEST(JitterBuffer, DepthAdaptsUpUnderJitterThenBackDown) {
   const auto indices = packets_played(played);
   EXPECT_TRUE(std::is_sorted(indices.begin(), indices.end()));
   EXPECT_GT(sim.buffer().stats().dropped_for_depth, 0u);
+}
+
+// Frames of delay at each tick: the tick's index less the packet index it played.
+std::vector<int> delay_frames(const std::vector<Played>& played) {
+  std::vector<int> delays;
+  for (std::size_t tick = 0; tick < played.size(); ++tick) {
+    if (played[tick].kind == PlayoutKind::Packet) delays.push_back(static_cast<int>(tick) - static_cast<int>(played[tick].index));
+  }
+  return delays;
+}
+
+// Packets arrive 8 ms before their tick with +-0.3 ms of jitter: one frame of
+// delay is enough, but the jitter makes the target 2 frames (1 + 3 J covers
+// part of a frame). Packet 30, late past its tick but before the next,
+// grows the delay to 2 frames.
+auto early_arrivals_with_one_late(std::int64_t before_tick_us, std::int64_t late_us = 15000) {
+  return [before_tick_us, late_us](int i) -> std::int64_t {
+    const std::int64_t base = kFrameUs / 2 - before_tick_us + (i % 2 ? 300 : -300);
+    return i == 30 ? base + late_us : base;
+  };
+}
+
+TEST(JitterBuffer, DelayNobodyNeededIsTakenOutWhenPacketsWaitedAFrame) {
+  Simulation sim(narrowband());
+  const auto played = sim.run(make_stream(600, early_arrivals_with_one_late(8000)), 600);
+  const auto delays = delay_frames(played);
+  ASSERT_GT(delays.size(), 500u);
+  EXPECT_EQ(delays[10], 0) << "one frame of delay (the tick that plays a packet is the one after it)";
+  EXPECT_EQ(played[40].target_frames, 2u) << "the jitter alone sets the target to 2 frames";
+  EXPECT_EQ(delays[60], 1) << "the late packet grew the delay by a frame";
+  // Within two 50-tick windows the frame nobody needs goes again, and stays gone.
+  for (std::size_t i = 200; i < delays.size(); ++i) ASSERT_EQ(delays[i], 0) << "packet " << i;
+  EXPECT_EQ(sim.buffer().stats().dropped_for_depth, 1u);
+  EXPECT_EQ(sim.buffer().stats().concealed, 1u) << "only the late packet's own frame";
+  EXPECT_EQ(sim.buffer().stats().late, 0u);
+}
+
+TEST(JitterBuffer, WithoutTheTicksTimeTheDelayStaysAtTheTarget) {
+  // The same stream through pop() without a time: the depth rule alone keeps the frame.
+  JitterBuffer buffer(narrowband());
+  const auto packets = make_stream(600, early_arrivals_with_one_late(8000));
+  std::size_t next = 0;
+  std::vector<Played> played;
+  for (int tick = 0; tick < 600; ++tick) {
+    const std::int64_t now = kFrameUs / 2 + tick * kFrameUs;
+    for (; next < packets.size() && packets[next].arrival_us <= now; ++next) buffer.push(info_of(packets[next]));
+    const PlayoutFrame frame = buffer.pop();
+    played.push_back({frame.kind, frame.payload.empty() ? 0 : index_of(frame.payload), !frame.payload.empty(), 0, 0});
+  }
+  const auto delays = delay_frames(played);
+  EXPECT_EQ(delays.back(), 1);
+  EXPECT_EQ(buffer.stats().dropped_for_depth, 0u);
+}
+
+TEST(JitterBuffer, DelayStaysWhenPacketsArriveJustBeforeTheirTick) {
+  // 0.8 ms before the tick, +-0.3 ms: a frame less would leave less than the
+  // guard (1 ms + 3 J), so the second frame stays.
+  Simulation sim(narrowband());
+  const auto played = sim.run(make_stream(600, early_arrivals_with_one_late(800, 10000)), 600);
+  const auto delays = delay_frames(played);
+  for (std::size_t i = 60; i < delays.size(); ++i) ASSERT_EQ(delays[i], 1) << "packet " << i;
+  EXPECT_EQ(sim.buffer().stats().dropped_for_depth, 0u);
+  EXPECT_EQ(sim.buffer().stats().concealed, 1u);
+}
+
+TEST(JitterBuffer, DelayIsTakenOutOnAQuietFrameNotInSpeech) {
+  // Speech (RFC 6464 level -20 dBov, voice) until packet 300, then background
+  // noise (-70 dBov): the frame goes on the first quiet packet.
+  auto packets = make_stream(600, early_arrivals_with_one_late(8000));
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    packets[i].level = i < 300 ? AudioLevel{20, true} : AudioLevel{70, false};
+  }
+  Simulation sim(narrowband());
+  const auto played = sim.run(packets, 600);
+  const auto delays = delay_frames(played);
+  for (std::size_t i = 60; i < 300; ++i) ASSERT_EQ(delays[i], 1) << "packet " << i;
+  for (std::size_t i = 302; i < delays.size(); ++i) ASSERT_EQ(delays[i], 0) << "packet " << i;
+  const auto indices = packets_played(played);
+  EXPECT_EQ(std::count(indices.begin(), indices.end(), 300u), 0) << "the first quiet packet was the one dropped";
+  EXPECT_EQ(sim.buffer().stats().dropped_for_depth, 1u);
 }
 
 // A sender whose clock runs 100 ppm fast sends one frame too many every 200 s;
