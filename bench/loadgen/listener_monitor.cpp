@@ -47,24 +47,19 @@ ListenerMonitor::~ListenerMonitor() {
 }
 
 void ListenerMonitor::run(const std::atomic<bool>& stop) {
-  while (!stop.load(std::memory_order_relaxed)) take(50);
-}
-
-std::size_t ListenerMonitor::poll() { return take(0); }
-
-std::size_t ListenerMonitor::take(int timeout_ms) {
-  batch_.resize(transport_.max_receive_batch());  // sized once: the batch never grows
-  const std::size_t received = transport_.receive(batch_, timeout_ms);
-  for (std::size_t i = 0; i < received; ++i) {
-    const ReceivedDatagram& datagram = batch_[i];
-    if (datagram.participant >= listeners_.size()) {
-      ++stray_;
-      continue;
+  std::vector<ReceivedDatagram> batch(transport_.max_receive_batch());
+  while (!stop.load(std::memory_order_relaxed)) {
+    const std::size_t received = transport_.receive(batch, 50);
+    for (std::size_t i = 0; i < received; ++i) {
+      const ReceivedDatagram& datagram = batch[i];
+      if (datagram.participant >= listeners_.size()) {
+        ++stray_;
+        continue;
+      }
+      on_packet(datagram.participant, datagram.bytes, datagram.length, datagram.arrival_ns);
     }
-    on_packet(datagram.participant, datagram.bytes, datagram.length, datagram.arrival_ns);
+    total_.fetch_add(received, std::memory_order_relaxed);
   }
-  total_.fetch_add(received, std::memory_order_relaxed);
-  return received;
 }
 
 void ListenerMonitor::on_packet(std::uint32_t participant, std::uint8_t* packet, std::size_t length,

@@ -57,9 +57,6 @@ class ListenerMonitor {
 
   // The receive loop; returns when `stop` is set (checked every 50 ms).
   void run(const std::atomic<bool>& stop);
-  // One receive that does not wait, its datagrams counted: for a thread that
-  // sends as well (see pace()). Returns how many datagrams it took.
-  std::size_t poll();
 
   const std::vector<ListenerRecord>& listeners() const { return listeners_; }
   std::uint64_t socket_drops() const { return transport_.receive_drops(); }
@@ -67,7 +64,6 @@ class ListenerMonitor {
   std::uint64_t total_packets() const { return total_.load(std::memory_order_relaxed); }
 
  private:
-  std::size_t take(int timeout_ms);
   void on_packet(std::uint32_t participant, std::uint8_t* packet, std::size_t length, std::int64_t arrival_ns);
   void decode_sampled(ListenerRecord& listener, std::uint8_t* packet, std::size_t length, std::int64_t frame);
 
@@ -75,7 +71,6 @@ class ListenerMonitor {
   Transport& transport_;
   std::vector<ListenerRecord> listeners_;
   std::uint64_t stray_ = 0;
-  std::vector<ReceivedDatagram> batch_;
   std::atomic<std::uint64_t> total_{0};
 };
 

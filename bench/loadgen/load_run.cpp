@@ -20,7 +20,6 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <functional>
 #include <thread>
 
 #include "bench/loadgen/listener_monitor.h"
@@ -541,26 +540,24 @@ LoadResult run_load(const LoadOptions& options) {
   // first participant, and over memif an RX ring nobody drains during a long
   // set-up makes mrfpd refuse frames, which would show as loss at the start.
   ListenerMonitor monitor(plan, *transport, group_keys);
-  // Over memif the RX ring is the only buffer (no socket buffer behind it),
-  // and one thread both sends and receives during the run (see pace()): two
-  // threads on one core left the sender waiting out each burst of the
-  // mixer's output. Over sockets the kernel's buffers let a receiver thread
-  // of its own keep up. This thread receives during the set-up either way.
-  const bool one_io_thread = !options.memif_socket.empty();
-  std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false}, set_up_done{false};
+  std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
   std::thread receiver([&] {
     pin_to_io_core(options);
-    monitor.run(one_io_thread ? set_up_done : stop_receiving);
+    // Over memif the RX ring is the only buffer (no socket buffer behind it):
+    // with --realtime-sender the receiver runs in real time too, above the
+    // sender, so a long send batch on the same core cannot let the ring
+    // overflow (the receiver sleeps between polls and leaves the core to it).
+    if (options.realtime_sender && !options.memif_socket.empty()) make_realtime(11, "receiver");
+    monitor.run(stop_receiving);
   });
   struct JoinOnExit {
     std::atomic<bool>& stop;
-    std::atomic<bool>& stop_too;
     std::thread& thread;
     ~JoinOnExit() {
-      stop = stop_too = true;
+      stop = true;
       if (thread.joinable()) thread.join();
     }
-  } join_receiver{stop_receiving, set_up_done, receiver};
+  } join_receiver{stop_receiving, receiver};
 
   phase = std::chrono::steady_clock::now();
   std::vector<std::uint32_t> conference_ids;
@@ -581,22 +578,14 @@ LoadResult run_load(const LoadOptions& options) {
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
   SenderTotals sent;
-  if (one_io_thread) {
-    set_up_done = true;
-    receiver.join();
-  }
   std::thread sending([&] {
     pin_to_io_core(options);
     // Packets from real endpoints arrive whatever the load of this machine:
     // a real-time sender keeps its deadlines while mrfpd and others compete.
     if (options.realtime_sender) make_realtime(10, "sender");
-    std::function<std::size_t()> receive_some;
-    if (one_io_thread) receive_some = [&monitor] { return monitor.poll(); };
-    sent = pace(*transport, schedule, tracks, start_ns, onset_sent_ns, stop_sending, receive_some);
+    sent = pace(*transport, schedule, tracks, start_ns, onset_sent_ns, stop_sending);
     sending_done = true;
-    if (one_io_thread) monitor.run(stop_receiving);  // the mixer's jitter buffers still hold the last frames
   });
-  JoinOnExit join_sending{stop_sending, stop_receiving, sending};
   const auto run_start = std::chrono::steady_clock::now();
   auto next_report = run_start + std::chrono::seconds(1);
   while (!sending_done) {
@@ -610,6 +599,7 @@ LoadResult run_load(const LoadOptions& options) {
       }
     }
   }
+  sending.join();
   const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
   result.steal_ms = (machine_steal_seconds() - steal_before) * 1000;
@@ -628,8 +618,7 @@ LoadResult run_load(const LoadOptions& options) {
   result.mixer.ticks -= before.ticks;
   result.mixer_overruns_before_run = before.tick_overruns;
   stop_receiving = true;
-  if (receiver.joinable()) receiver.join();
-  sending.join();
+  receiver.join();
   result.run_s = wall;
   if (cpu_before >= 0 && cpu_after >= 0) result.mrfpd_cpu_cores = (cpu_after - cpu_before) / wall;
   result.loadgen_cpu_cores = (own_cpu_after - own_cpu_before) / wall;

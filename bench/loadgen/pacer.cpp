@@ -12,31 +12,19 @@ namespace {
 // Packets due within this much of now go out in the same batch: one frame's
 // packets share a deadline, and waking per packet would cost more than it gains.
 constexpr std::int64_t kBatchSlackNs = 100'000;
-// With a receiver to serve: how long to sleep when neither sending nor
-// receiving has work. Short against a frame, long against a context switch.
-constexpr std::int64_t kIdlePollNs = 50'000;
-
-void sleep_until(std::int64_t deadline_ns) {
-  const timespec wake{static_cast<time_t>(deadline_ns / 1'000'000'000), static_cast<long>(deadline_ns % 1'000'000'000)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
-  }
-}
 }  // namespace
 
 SenderTotals pace(Transport& transport, std::span<const ScheduledSend> schedule, std::span<const PacketTrack> tracks,
-                  std::int64_t start_ns, std::span<std::int64_t> marked_send_ns, const std::atomic<bool>& stop,
-                  const std::function<std::size_t()>& receive_some) {
+                  std::int64_t start_ns, std::span<std::int64_t> marked_send_ns, const std::atomic<bool>& stop) {
   const std::size_t max_batch = transport.max_batch();
   std::vector<OutgoingPacket> batch(max_batch);
   SenderTotals totals;
   std::size_t next = 0;
   while (next < schedule.size() && !stop.load(std::memory_order_relaxed)) {
     const std::int64_t deadline = start_ns + schedule[next].offset_ns;
-    if (!receive_some) {
-      if (monotonic_ns() < deadline) sleep_until(deadline);
-    } else {
-      for (std::int64_t now = monotonic_ns(); now < deadline; now = monotonic_ns()) {
-        if (receive_some() == 0) sleep_until(std::min(deadline, now + kIdlePollNs));
+    if (monotonic_ns() < deadline) {
+      const timespec wake{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
       }
     }
     const std::int64_t now = monotonic_ns();
@@ -51,7 +39,6 @@ SenderTotals pace(Transport& transport, std::span<const ScheduledSend> schedule,
     totals.sent += outcome.sent;
     totals.send_errors += outcome.errors;
     const std::int64_t sent_at = monotonic_ns();
-    if (receive_some) receive_some();  // one bounded batch between sends, so neither side starves
     totals.max_batch_ns = std::max(totals.max_batch_ns, sent_at - now);
     for (std::size_t i = first; i < next; ++i) {
       // When its batch started: the batch's own duration is reported apart.
