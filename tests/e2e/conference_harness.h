@@ -39,6 +39,14 @@ constexpr std::uint8_t default_payload_type(mixer::Codec codec) {
   return codec == mixer::Codec::Opus ? 111 : (codec == mixer::Codec::Pcma ? 8 : 0);
 }
 
+// A conference of one codec under `group_key`, everything else defaulted.
+inline dataplane::ConferenceSpec conference_spec(mixer::Codec codec, const srtp::MasterKey& group_key) {
+  dataplane::ConferenceSpec spec;
+  spec.codecs = {codec};
+  spec.group_key = group_key;
+  return spec;
+}
+
 // Adds a participant with a declared SSRC (or latching when declare is false)
 // whose peer sends `tone_hz` under `send_key` and listens under `group_key`.
 inline Peer add_peer(dataplane::Dataplane& dataplane, dataplane::ConferenceId conference, mixer::Codec codec,

@@ -88,10 +88,7 @@ TEST(FfmpegInterop, FfmpegSendersAndReceiverHearTheMix) {
   dataplane::Dataplane dataplane(e2e::loopback_options(36000, 8));
   dataplane.start();
   const auto key = sim::make_key(srtp::Suite::AesCm128HmacSha1_80, 4711);
-  dataplane::ConferenceSpec spec;
-  spec.codecs = {mixer::Codec::Pcmu};
-  spec.group_key = key;
-  auto conference = dataplane.create_conference(spec);
+  auto conference = dataplane.create_conference(e2e::conference_spec(mixer::Codec::Pcmu, key));
   ASSERT_TRUE(conference);
 
   // RFC 4568 §6.1: inline key material is base64(master key || master salt).

@@ -15,10 +15,7 @@ TEST(SsrcRotation, ListenersPlayThroughRotationsWithoutLossOrAuthFailure) {
   dataplane::Dataplane dataplane(options);
   dataplane.start();
   const auto key = sim::make_key(srtp::Suite::AesCm128HmacSha1_80, 5);
-  dataplane::ConferenceSpec spec;
-  spec.codecs = {mixer::Codec::Pcmu};
-  spec.group_key = key;
-  auto conference = dataplane.create_conference(spec);
+  auto conference = dataplane.create_conference(e2e::conference_spec(mixer::Codec::Pcmu, key));
   ASSERT_TRUE(conference);
   std::vector<e2e::Peer> peers;
   peers.push_back(e2e::add_peer(dataplane, conference->id, mixer::Codec::Pcmu, 0x100, 800, key));
@@ -52,10 +49,7 @@ TEST(SsrcRotation, AParticipantDeclaringAnOutputSsrcIsAdmittedAndTheStreamMoves)
   dataplane::Dataplane dataplane(e2e::loopback_options(38000, 16));
   dataplane.start();
   const auto key = sim::make_key(srtp::Suite::AesCm128HmacSha1_80, 6);
-  dataplane::ConferenceSpec spec;
-  spec.codecs = {mixer::Codec::Pcmu};
-  spec.group_key = key;
-  auto conference = dataplane.create_conference(spec);
+  auto conference = dataplane.create_conference(e2e::conference_spec(mixer::Codec::Pcmu, key));
   ASSERT_TRUE(conference);
   ASSERT_FALSE(conference->output_streams.empty());
   const std::uint32_t taken = conference->output_streams.front().ssrc;  // the common PCMU stream
@@ -68,6 +62,8 @@ TEST(SsrcRotation, AParticipantDeclaringAnOutputSsrcIsAdmittedAndTheStreamMoves)
 
   peers.push_back(e2e::add_peer(dataplane, conference->id, mixer::Codec::Pcmu, taken, 2500, key));
   ASSERT_NE(peers[2].id, 0u) << "the participant was refused";
+  // What the stream sent before it moved may still be on its way: let it arrive.
+  e2e::run_frames(peers, 5, [](std::size_t i, int) { return i == 0; });
   const std::size_t taken_packets_before = peers[1].sim->streams().at(taken).packets;
   e2e::run_frames(peers, 100, [](std::size_t i, int frame) { return i == 0 || (i == 2 && frame >= 50); });
 
