@@ -36,7 +36,7 @@ constexpr std::size_t kSlotStride = (kMaxPayloadBytes + kCacheLine - 1) / kCache
 // the last chunk padded (the slot has room: kSlotStride is a multiple of 32).
 // Never an ordinary store into a line being written non-temporally: that
 // stalls until the line is flushed. A 60-100 byte Opus payload whose tail was
-// copied with memcpy made the whole receive path 1.6x slower at 10,000
+// copied with memcpy made the whole receive path 1.6-1.9x slower at 10,000
 // participants (dpdk_rx_bench). `destination` starts on a cache line.
 void store_streaming(std::uint8_t* destination, std::span<const std::uint8_t> source) {
 #if defined(__AVX2__)
@@ -60,6 +60,10 @@ void store_streaming(std::uint8_t* destination, std::span<const std::uint8_t> so
 // just before the first one (sequence reordered across 65535 -> 0) still maps
 // to a positive number.
 constexpr std::int64_t kFirstCycle = std::int64_t{1} << 16;
+
+// Margin a frame-less delay must still leave every packet, beyond 3 J: for
+// what one window of packets did not show.
+constexpr std::int64_t kSlackGuardFloorUs = 1000;
 
 // RFC 6464 §3 levels at or below -50 dBov are background noise, not speech:
 // dropping such a frame to take out delay is not heard.
@@ -310,12 +314,14 @@ struct JitterBuffer::State {
     --buffered;
   }
 
-  // How long a packet must have waited, beyond the frame a shrink takes out,
-  // for the shrink to be safe: three mean deviations of the jitter (as
-  // target_frames() covers) and a millisecond for what a window did not show.
-  std::int64_t slack_guard_us() const {
+  // Every packet of the window just ended waited a frame and a guard before
+  // its tick, so with one frame less each would still have been in time. The
+  // guard: three mean deviations of the jitter (as target_frames() covers)
+  // and kSlackGuardFloorUs.
+  bool window_had_a_frame_of_slack() const {
+    if (window_played_timed < config.adapt_window_frames / 2) return false;  // too few packets to judge
     const std::int64_t jitter_us = std::int64_t{jitter_q4 >> 4} * 1'000'000 / config.clock_rate_hz;
-    return 1000 + 3 * jitter_us;
+    return window_min_wait_us >= std::int64_t{config.frame_ms} * 1000 + kSlackGuardFloorUs + 3 * jitter_us;
   }
 
   void judge_depth() {
@@ -325,12 +331,11 @@ struct JitterBuffer::State {
     const std::int64_t depth = depth_ts();
     window_min_depth = std::min(window_min_depth, depth);
     ++window_ticks;
-    // Shrink as well when every packet of a whole window waited a frame and the
-    // guard before its tick: one frame less and each would still be in time.
-    // The depth rule above cannot see this: a packet that arrives early in the
-    // tick's period waits most of a frame, yet counts as one frame of depth.
-    if (window_ticks >= config.adapt_window_frames && window_played_timed >= config.adapt_window_frames / 2 &&
-        window_min_wait_us >= std::int64_t{config.frame_ms} * 1000 + slack_guard_us() && depth_ts() >= std::int64_t{config.min_depth_frames + 1} * frame_ts) {
+    // Shrink as well after a window with a frame of slack. The depth rule
+    // below cannot see it: a packet that arrives early in the tick's period
+    // waits most of a frame, yet counts as one frame of depth.
+    const bool above_the_floor = depth >= std::int64_t{config.min_depth_frames + 1} * frame_ts;
+    if (window_ticks >= config.adapt_window_frames && above_the_floor && window_had_a_frame_of_slack()) {
       slack_shrink_pending = true;
     }
     const std::int64_t excess = window_min_depth - static_cast<std::int64_t>(target_frames()) * frame_ts;
