@@ -548,7 +548,9 @@ LoadResult run_load(const LoadOptions& options) {
     // sender, so a long send batch on the same core cannot let the ring
     // overflow (the receiver sleeps between polls and leaves the core to it).
     if (options.realtime_sender && !options.memif_socket.empty()) make_realtime(11, "receiver");
+    transport->attach_io_thread();
     monitor.run(stop_receiving);
+    transport->detach_io_thread();
   });
   struct JoinOnExit {
     std::atomic<bool>& stop;
@@ -583,7 +585,9 @@ LoadResult run_load(const LoadOptions& options) {
     // Packets from real endpoints arrive whatever the load of this machine:
     // a real-time sender keeps its deadlines while mrfpd and others compete.
     if (options.realtime_sender) make_realtime(10, "sender");
+    transport->attach_io_thread();
     sent = pace(*transport, schedule, tracks, start_ns, onset_sent_ns, stop_sending);
+    transport->detach_io_thread();
     sending_done = true;
   });
   const auto run_start = std::chrono::steady_clock::now();

@@ -55,6 +55,9 @@ class MemifTransport final : public Transport {
   // Throws if mrfpd gave an address other than MemifOptions::mixer_address.
   void set_destinations(std::vector<sockaddr_in> destinations) override;
 
+  void attach_io_thread() override;
+  void detach_io_thread() override;
+
   std::size_t max_batch() const override { return 1024; }
   SendOutcome send(std::span<const OutgoingPacket> packets) override;
 
@@ -68,8 +71,9 @@ class MemifTransport final : public Transport {
 
  private:
   static constexpr std::uint16_t kTxBurst = 64;
+  static constexpr std::uint16_t kPrefetchAhead = 8;
   static constexpr std::size_t kRxBatch = 256;
-  static constexpr long kIdleSleepNs = 250'000;
+  static constexpr long kIdleSleepNs = 500'000;
 
   // One rx_burst: datagrams for participants into out, ARP handled, the rest counted.
   std::size_t poll_once(std::span<ReceivedDatagram> out);

@@ -1,6 +1,6 @@
 // Paces a precomputed schedule out of any Transport against absolute
 // CLOCK_MONOTONIC deadlines (a late wake-up never pushes later frames back):
-// the packets due within 100 µs of now go out as one batch.
+// the packets due within 500 µs of now go out as one batch.
 #pragma once
 
 #include <atomic>

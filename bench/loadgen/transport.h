@@ -48,6 +48,13 @@ class Transport {
   // May block to resolve the mixer's link-layer address.
   virtual void set_destinations(std::vector<sockaddr_in> destinations) = 0;
 
+  // Called on the sending and on the receiving thread before their first
+  // send() / receive(), and when they end: a transport may keep per-thread
+  // state (DPDK: an lcore id, so each thread takes its buffers from its own
+  // mempool cache rather than from the shared ring).
+  virtual void attach_io_thread() {}
+  virtual void detach_io_thread() {}
+
   // The most packets one send() takes.
   virtual std::size_t max_batch() const = 0;
   // Sends every packet now, in order; what could not be sent is counted in errors.
