@@ -81,6 +81,16 @@ int main(int argc, char** argv) {
   app.add_option("--dpdk-idle-sleep-us", dpdk_port.idle_sleep_us,
                  "sleep when a poll finds nothing (0: pure polling on a dedicated core)")
       ->capture_default_str();
+  app.add_option("--dpdk-replication", dpdk_port.replication,
+                 "how one output frame reaches its listeners: auto (chained when the PMD takes "
+                 "multi-segment frames), chained (a header mbuf per listener on the shared payload), "
+                 "copied (one flat frame per listener)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, mrfp::dataplane::ReplicationMode>{
+                      {"auto", mrfp::dataplane::ReplicationMode::Auto},
+                      {"chained", mrfp::dataplane::ReplicationMode::Chained},
+                      {"copied", mrfp::dataplane::ReplicationMode::Copied}},
+                  CLI::ignore_case))
+      ->default_str("auto");
   app.add_option("eal", eal_args, "EAL arguments (after --), with --dpdk");
   CLI11_PARSE(app, argc, argv);
   if (!eal_args.empty() && !use_dpdk) {

@@ -19,10 +19,11 @@
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
 #       [--latency-bound-ms 0 (one frame + jitter buffer)] [--retries 1] [--talkers 2] [--backend socket|memif]
-#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N]
+#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N] [--mrfpd-args "..."]
 # --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
 # (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
-# --start N --max N checks that one N and stops (no search).
+# --start N --max N checks that one N and stops (no search). --mrfpd-args adds
+# options to mrfpd's own (before the EAL's), e.g. "--dpdk-replication copied".
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,6 +43,7 @@ backend=socket
 mrfpd_core=$(( $(nproc) - 1 ))
 io_core=0
 mrfpd_nice=0
+mrfpd_args=
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -60,7 +62,8 @@ while [ $# -gt 0 ]; do
     --mrfpd-core) mrfpd_core=$2; shift 2 ;;
     --io-core) io_core=$2; shift 2 ;;
     --mrfpd-nice) mrfpd_nice=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --mrfpd-args) mrfpd_args=$2; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -184,14 +187,15 @@ run_step() {
     # shellcheck disable=SC2086
     nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
       --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" \
-      --port-range "$first-$((first + conferences * members + 15))" --log-level warn \
+      --port-range "$first-$((first + conferences * members + 15))" --log-level warn $mrfpd_args \
       --dpdk -- $eal_memory --no-pci --no-telemetry -l "$io_core,$mrfpd_core" --log-level '*:warning' \
       --vdev "net_memif0,role=server,socket=$socket,socket-abstract=no,rsize=14,mac=02:fe:00:00:00:01" > "$log" 2>&1 &
     transport_args=(--memif "$socket" --io-core "$io_core"
       --eal "$loadgen_eal_memory --no-pci --no-telemetry -l $io_core --log-level *:warning")
   else
+    # shellcheck disable=SC2086
     nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 127.0.0.1 --workers "$workers" --max-participants "$max_participants" \
-      --port-range "$first-$((first + conferences * members + 15))" --log-level warn > "$log" 2>&1 &
+      --port-range "$first-$((first + conferences * members + 15))" --log-level warn $mrfpd_args > "$log" 2>&1 &
   fi
   mrfpd_pid=$!
   echo "$mrfpd_pid" > "$state_dir/mrfpd.pid"

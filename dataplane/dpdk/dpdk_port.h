@@ -27,7 +27,8 @@ class PacketBackend;
 
 // How send_to_many builds each destination's frame.
 enum class ReplicationMode {
-  Auto,     // Chained when the PMD takes multi-segment frames, else Copied
+  Auto,     // Chained when the PMD takes multi-segment frames and reads them by
+            // DMA; Copied when it copies frames on the CPU anyway (memif, af_packet, tap)
   Chained,  // a header mbuf chained to an indirect clone of the one payload mbuf
   Copied,   // headers and payload copied into one mbuf per destination
 };

@@ -3,8 +3,11 @@
 // and replication with one shared payload mbuf.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <rte_bus_vdev.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <set>
 
@@ -507,6 +510,40 @@ TEST(DpdkReplicationFigure, DISABLED_CostPerDestination) {
                 static_cast<double>(elapsed_ns) / (kRounds * kDestinations), kDestinations, kRounds);
     backend.value().reset();
   }
+}
+
+// Auto shares one payload among chained frames where the device reads them by
+// DMA (net_ring passes the mbufs on), and sends flat frames where the PMD copies
+// every frame on the CPU anyway (net_memif here; af_packet and tap alike).
+TEST(DpdkPortSetup, AutoReplicationChainsOnlyWhereThePmdDoesNotCopy) {
+  RingPort ring;
+  auto on_ring = DpdkPort::open(ring.config());
+  ASSERT_TRUE(on_ring) << on_ring.error().message;
+  EXPECT_TRUE(on_ring.value()->chained_tx());
+  on_ring.value().reset();
+
+  // A memif server needs no peer to be configured and started (its link stays down).
+  const std::string socket = "/tmp/" + unique_name("mrfp_memif_" + std::to_string(getpid()) + "_") + ".sock";
+  const std::string vdev = unique_name("net_memif_replication");
+  ASSERT_EQ(rte_vdev_init(vdev.c_str(), ("role=server,socket-abstract=no,socket=" + socket).c_str()), 0);
+  std::uint16_t memif_port = 0;
+  ASSERT_EQ(rte_eth_dev_get_port_by_name(vdev.c_str(), &memif_port), 0);
+  rte_eth_dev_info info{};
+  ASSERT_EQ(rte_eth_dev_info_get(memif_port, &info), 0);
+  // Otherwise Auto would copy for want of the capability, and prove nothing here.
+  ASSERT_NE(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS, 0u) << "net_memif takes chained frames";
+
+  DpdkPortConfig config = ring.config();
+  config.port_id = memif_port;
+  for (const auto& [mode, chained] : {std::pair{ReplicationMode::Auto, false}, std::pair{ReplicationMode::Chained, true}}) {
+    config.replication = mode;
+    auto on_memif = DpdkPort::open(config);
+    ASSERT_TRUE(on_memif) << on_memif.error().message;
+    EXPECT_EQ(on_memif.value()->chained_tx(), chained) << "replication mode " << static_cast<int>(mode);
+  }
+  rte_eth_dev_close(memif_port);
+  rte_vdev_uninit(vdev.c_str());
+  std::remove(socket.c_str());
 }
 
 TEST(DpdkPortSetup, FailsLoudlyNamingTheDevice) {
