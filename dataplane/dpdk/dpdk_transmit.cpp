@@ -70,7 +70,8 @@ void DpdkBackend::flush_tx() {
   tx_count_ = 0;
 }
 
-bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac, std::int64_t now_us) {
+bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddress& mac, std::int64_t now_us,
+                               GatewayMemo& gateway) {
   if (remote.ss_family == AF_INET6) {
     const packet::Ipv6Address ip = ipv6_of(remote);
     const NeighbourTable::Lookup found = neighbours_.find(ip, mac, now_us);
@@ -88,7 +89,19 @@ bool DpdkBackend::next_hop_mac(const sockaddr_storage& remote, packet::MacAddres
     mac = *addressing_.gateway_mac;
     return true;
   }
-  const packet::Ipv4Address hop = !on_link && addressing_.has_gateway ? addressing_.gateway : ip;
+  const bool via_gateway = !on_link && addressing_.has_gateway;
+  if (via_gateway && gateway.known) {
+    mac = gateway.mac;
+    if (!gateway.usable) ++counters_.tx_unresolved;
+    return gateway.usable;
+  }
+  const bool usable = resolve_next_hop(via_gateway ? addressing_.gateway : ip, on_link, mac, now_us);
+  if (via_gateway) gateway = {true, usable, mac};
+  return usable;
+}
+
+bool DpdkBackend::resolve_next_hop(const packet::Ipv4Address& hop, bool on_link, packet::MacAddress& mac,
+                                   std::int64_t now_us) {
   const packet::Ipv6Address key = neighbour_key(hop);
   const NeighbourTable::Lookup found = neighbours_.find(key, mac, now_us);
   if (likely(found == NeighbourTable::Lookup::Reachable)) return true;
@@ -181,6 +194,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
   std::array<const Destination*, kBurst> resolved;
   std::array<packet::MacAddress, kBurst> macs;
   const std::int64_t now_us = clock_.now_us();
+  GatewayMemo gateway;
   std::array<rte_mbuf*, kBurst> headers;
   std::array<rte_mbuf*, kBurst> clones;
   for (std::size_t first = 0; first < destinations.size(); first += kBurst) {
@@ -193,7 +207,7 @@ std::size_t DpdkBackend::send_to_many(std::span<const std::uint8_t> bytes, std::
         ++counters_.tx_bad_destination;
         continue;
       }
-      if (!next_hop_mac(destination.remote, macs[count], now_us)) continue;
+      if (!next_hop_mac(destination.remote, macs[count], now_us, gateway)) continue;
       resolved[count++] = &destination;
     }
     if (count == 0) continue;

@@ -352,6 +352,43 @@ TEST_F(DpdkBackendTest, UnknownNextHopIsResolvedByArpMeanwhileDropped) {
   EXPECT_EQ(parsed->ethernet.destination, kPeerMac);
 }
 
+TEST_F(DpdkBackendTest, OffLinkDestinationsShareOneArpResolutionOfTheGateway) {
+  backend.reset();
+  port.reset();  // stopped, so it can be configured again
+  DpdkPortConfig config = ring.config();
+  config.ipv4_gateway = "198.18.0.254";
+  open(config);
+  const packet::Ipv4Address gateway_ip = {198, 18, 0, 254};
+  const packet::MacAddress gateway_mac = {0x02, 0xAA, 0, 0, 0, 2};
+  const OpenedSocket opened = open_port();
+  std::vector<Destination> listeners(3);
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    listeners[i].local_port_index = opened.index;
+    listeners[i].remote = ipv4_endpoint({203, 0, 113, static_cast<std::uint8_t>(10 + i)}, 40000);  // RFC 5737
+  }
+  const std::uint8_t payload[] = {0x80, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1};
+
+  EXPECT_EQ(backend->send_to_many(payload, listeners), 0u);
+  auto frames = ring.drain();
+  ASSERT_EQ(frames.size(), 1u) << "one request for the gateway, not one per listener";
+  const auto request = packet::parse_arp(packet::parse_ethernet(frames[0])->payload);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->target_ip, gateway_ip);
+  EXPECT_EQ(backend->counters().tx_unresolved, listeners.size()) << "every listener's frame counted";
+
+  ring.inject(arp_frame(packet::ArpOperation::Reply, gateway_mac, gateway_ip, mixer_mac(), kMixerIp, mixer_mac()));
+  poll();
+  EXPECT_EQ(backend->send_to_many(payload, listeners), listeners.size());
+  frames = ring.drain();
+  ASSERT_EQ(frames.size(), listeners.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const auto parsed = packet::parse_udp_frame(frames[i], true);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->ethernet.destination, gateway_mac);
+    EXPECT_EQ(parsed->ip.destination_v4, (packet::Ipv4Address{203, 0, 113, static_cast<std::uint8_t>(10 + i)}));
+  }
+}
+
 TEST_F(DpdkBackendTest, OffLinkDestinationsGoToTheStaticGatewayMac) {
   backend.reset();
   port.reset();  // stopped, so it can be configured again
