@@ -116,6 +116,7 @@ class Conference {
   void expire_group_keys_before(std::int64_t deadline_us);
   void remove_group_key(srtp::KeyHandle key);
   void report(Participant& p, Event::Kind kind, std::int64_t now_us, const char* what);
+  void prefetch_jitter_slot(const Staged& staged) const;
   void deliver(Participant& p, ReceivedDatagram& packet);
   void deliver_rtcp(Participant& p, ReceivedDatagram& packet);
   void tick_once(std::int64_t now_us, Transmitter& transmitter);

@@ -108,7 +108,10 @@ void Conference::flush() {
   for (const auto& s : staged_) mixer_->prefetch_jitter_buffer(participants_[s.participant_index]->handle);
 
   std::size_t rtp_index = 0, rtcp_index = rtp_count;
-  for (const auto& s : staged_) {
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    constexpr std::size_t kSlotPrefetchDistance = 4;
+    if (i + kSlotPrefetchDistance < staged_.size()) prefetch_jitter_slot(staged_[i + kSlotPrefetchDistance]);
+    const auto& s = staged_[i];
     auto& view = views_[s.rtcp ? rtcp_index++ : rtp_index++];
     auto* participant = participants_[s.participant_index].get();
     if (!participant) continue;  // removed by a latch failure earlier in this loop: cannot happen, kept safe
@@ -145,6 +148,14 @@ void Conference::flush() {
     if (p) p->latching.reset();
   }
   staged_.clear();
+}
+
+void Conference::prefetch_jitter_slot(const Staged& staged) const {
+  const ReceivedDatagram& packet = *staged.packet;
+  // RFC 3550 §5.1: the sequence number is bytes 2-3, which SRTP leaves in clear.
+  if (staged.rtcp || packet.length < 12) return;
+  const Participant* p = participants_[staged.participant_index].get();
+  if (p) mixer_->prefetch_jitter_slot(p->handle, packet::load_be16(packet.data + 2));
 }
 
 void Conference::deliver(Participant& p, ReceivedDatagram& packet) {

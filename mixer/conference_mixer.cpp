@@ -488,13 +488,15 @@ std::span<const OutputFrame> ConferenceMixer::tick(std::int64_t now_us) {
   const std::size_t live = live_slots_.size();
   for (std::size_t i = 0; i < live; ++i) {
     // Thousands of participants do not fit in L2: fetch ahead, the
-    // participant first, then (once it is in cache) its jitter buffer.
+    // participant first, then (once it is in cache) its jitter buffer, then
+    // (once that is) the slot headers its pop() reads.
     constexpr std::size_t kPrefetchDistance = 4;
-    if (i + 2 * kPrefetchDistance < live) __builtin_prefetch(&participants_[live_slots_[i + 2 * kPrefetchDistance]]);
-    if (i + kPrefetchDistance < live) {
-      __builtin_prefetch(participants_[live_slots_[i + kPrefetchDistance]].jitter);
-      selection_.prefetch(live_slots_[i + kPrefetchDistance]);
+    if (i + 3 * kPrefetchDistance < live) __builtin_prefetch(&participants_[live_slots_[i + 3 * kPrefetchDistance]]);
+    if (i + 2 * kPrefetchDistance < live) {
+      participants_[live_slots_[i + 2 * kPrefetchDistance]].jitter->prefetch();
+      selection_.prefetch(live_slots_[i + 2 * kPrefetchDistance]);
     }
+    if (i + kPrefetchDistance < live) participants_[live_slots_[i + kPrefetchDistance]].jitter->prefetch_playout();
     const std::uint32_t slot = live_slots_[i];
     Participant& p = participants_[slot];
     p.decoded_last_tick = p.decoded_this_tick;

@@ -206,15 +206,21 @@ class ConferenceMixer {
   // jitter buffer. packet.audio_level is the RFC 6464 extension when present.
   // *result (when non-null) says what the jitter buffer did with it.
   MixerStatus push(ParticipantHandle participant, const RtpPacketInfo& packet, PushResult* result = nullptr);
-  // Thousands of participants outgrow the caches, so a burst is pushed in three
+  // Thousands of participants outgrow the caches, so a burst is pushed in
   // passes whose memory waits overlap: prefetch_entry() for every packet, then
-  // (some work later) prefetch_jitter_buffer(), which reads the entry, then push().
+  // (some work later) prefetch_jitter_buffer(), which reads the entry, then
+  // prefetch_jitter_slot() a few packets ahead of push().
   void prefetch_entry(ParticipantHandle participant) const {
     if (participant.slot < participants_.size()) __builtin_prefetch(&participants_[participant.slot]);
   }
   void prefetch_jitter_buffer(ParticipantHandle participant) const {
     if (participant.slot >= participants_.size()) return;
     if (const JitterBuffer* jitter = participants_[participant.slot].jitter) jitter->prefetch();
+  }
+  // A fourth pass, once the jitter buffer is in: the slot this packet goes to.
+  void prefetch_jitter_slot(ParticipantHandle participant, std::uint16_t sequence) const {
+    if (participant.slot >= participants_.size()) return;
+    if (const JitterBuffer* jitter = participants_[participant.slot].jitter) jitter->prefetch_slot(sequence);
   }
   MixerStatus push(ParticipantHandle participant, std::uint16_t sequence, std::uint32_t timestamp,
                    std::span<const std::uint8_t> payload, std::optional<AudioLevel> level,

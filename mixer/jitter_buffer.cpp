@@ -148,6 +148,9 @@ struct JitterBuffer::State {
   Slot& slot_for(std::int64_t extended_sequence) {
     return slots[static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()))];
   }
+  const Slot& slot_for(std::int64_t extended_sequence) const {
+    return slots[static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()))];
+  }
 
   std::uint32_t target_frames() const {
     // Cover about three mean deviations of the transit time beyond the one
@@ -481,6 +484,24 @@ JitterBuffer::JitterBuffer(JitterBuffer&& other) noexcept { new (storage_) State
 JitterBuffer& JitterBuffer::operator=(JitterBuffer&& other) noexcept {
   state() = std::move(other.state());
   return *this;
+}
+
+void JitterBuffer::prefetch_slot(std::uint16_t sequence) const {
+  const State& s = state();
+  if (s.highest_sequence < 0) return;
+  // The extension push() will find for it, near the highest seen (a guess is
+  // enough: a wrong one costs a wasted prefetch, nothing else).
+  const auto offset = static_cast<std::int16_t>(sequence - static_cast<std::uint16_t>(s.highest_sequence));
+  const std::int64_t extended = s.highest_sequence + offset;
+  if (extended >= 0) __builtin_prefetch(&s.slot_for(extended));
+}
+
+void JitterBuffer::prefetch_playout() const {
+  const State& s = state();
+  if (!s.started) return;
+  // The head is at the cursor, or just after it; two headers may straddle a line.
+  __builtin_prefetch(&s.slot_for(s.next_sequence));
+  __builtin_prefetch(&s.slot_for(s.next_sequence + 1));
 }
 
 PushResult JitterBuffer::push(const RtpPacketInfo& packet) { return state().push(packet); }
