@@ -124,7 +124,8 @@ class Conference {
   std::size_t packetize(const mixer::OutputFrame& frame, OutputStream& stream, std::span<std::uint8_t> out);
   void send_rtcp(std::span<std::uint8_t> compound, std::size_t length, std::span<const Destination> destinations,
                  Transmitter& transmitter);
-  void send_sender_report(OutputStream& stream, std::uint32_t rtp_timestamp, Transmitter& transmitter);
+  void send_sender_report(OutputStream& stream, std::uint32_t rtp_timestamp, std::span<const Destination> destinations,
+                          Transmitter& transmitter);
   void send_bye(std::span<const std::uint32_t> sources, std::span<const Destination> destinations,
                 Transmitter& transmitter);
 

@@ -18,6 +18,11 @@ inline constexpr std::size_t kTxSlotBytes = 1600;
 // RFC 3550 §6.2: an SR at least every 5 s per stream (audio conferences send
 // far below the 5% RTCP bandwidth share at that rate).
 inline constexpr std::int64_t kSenderReportIntervalUs = 5'000'000;
+// A stream's reports go to at most this many listeners per tick, a fresh SR
+// each tick, until every listener has had one. Sent to all 15,000 listeners of
+// a common stream at once, they doubled that tick's output (30,000 frames),
+// more than a 16,384-frame TX ring holds; 256 a tick cover 15,000 in 1.2 s.
+inline constexpr std::size_t kSenderReportsPerTick = 256;
 inline constexpr std::int64_t kEventRateLimitUs = 1'000'000;
 // A tick later than this many frames resynchronises the clock instead of
 // catching up (e.g. after the process was stopped), and counts an overrun.
@@ -105,6 +110,7 @@ struct Conference::OutputStream {
   bool mark_next = false;  // the first packet under a new SSRC carries the marker
   std::uint32_t packets = 0, octets = 0;
   std::int64_t next_report_us = 0;
+  std::size_t report_cursor = 0;  // listeners of this round's SR already sent to; 0: no round open
   std::string purpose;
 };
 

@@ -79,9 +79,16 @@ void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
     counters_.tx_dropped += destinations_.size() - sent;
     ++stream.packets;
     stream.octets += static_cast<std::uint32_t>(tx_frames_[i]->payload.size());
-    if (now_us >= stream.next_report_us) {
-      stream.next_report_us = now_us + kSenderReportIntervalUs;
-      send_sender_report(stream, rtp_timestamp_of(*tx_frames_[i]), transmitter);
+    if (stream.report_cursor > 0 || now_us >= stream.next_report_us) {
+      // A round of reports: this tick's share of the listeners (the list may
+      // change between ticks as speakers change; RTCP is periodic, a listener
+      // missed now is reached next round).
+      if (stream.report_cursor == 0) stream.next_report_us = now_us + kSenderReportIntervalUs;
+      const std::size_t first = std::min(stream.report_cursor, destinations_.size());
+      const std::size_t count = std::min(kSenderReportsPerTick, destinations_.size() - first);
+      send_sender_report(stream, rtp_timestamp_of(*tx_frames_[i]), std::span(destinations_).subspan(first, count),
+                         transmitter);
+      stream.report_cursor = first + count < destinations_.size() ? first + count : 0;
     }
   }
 }
@@ -112,7 +119,8 @@ bool Conference::move_to_fresh_ssrc(OutputStream& stream) {
   stream.restart_sequence = true;
   stream.packets_under_ssrc = 0;
   stream.packets = stream.octets = 0;
-  stream.next_report_us = 0;  // an SR for the new SSRC right away
+  stream.next_report_us = 0;  // a round of SRs for the new SSRC right away
+  stream.report_cursor = 0;
   stream.mark_next = true;
   ++counters_.ssrc_rotations;
   return true;
@@ -197,14 +205,15 @@ void Conference::send_rtcp(std::span<std::uint8_t> compound, std::size_t length,
   counters_.tx_dropped += destinations.size() - sent;
 }
 
-void Conference::send_sender_report(OutputStream& stream, std::uint32_t rtp_timestamp, Transmitter& transmitter) {
+void Conference::send_sender_report(OutputStream& stream, std::uint32_t rtp_timestamp,
+                                    std::span<const Destination> destinations, Transmitter& transmitter) {
   std::uint8_t buffer[256];
   packet::SenderInfo info{ntp_now(), rtp_timestamp, stream.packets, stream.octets};
   const auto sr = packet::build_rtcp_sender_report(buffer, stream.ssrc, info, {});
   if (!sr) return;
   const auto sdes = packet::build_rtcp_sdes_cname(std::span(buffer).subspan(sr.length), stream.ssrc, "mrfp");
   if (!sdes) return;
-  send_rtcp(buffer, sr.length + sdes.length, destinations_, transmitter);
+  send_rtcp(buffer, sr.length + sdes.length, destinations, transmitter);
 }
 
 void Conference::send_bye(std::span<const std::uint32_t> sources, std::span<const Destination> destinations,
