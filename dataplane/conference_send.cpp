@@ -86,8 +86,10 @@ void Conference::tick_once(std::int64_t now_us, Transmitter& transmitter) {
       if (stream.report_cursor == 0) stream.next_report_us = now_us + kSenderReportIntervalUs;
       const std::size_t first = std::min(stream.report_cursor, destinations_.size());
       const std::size_t count = std::min(kSenderReportsPerTick, destinations_.size() - first);
-      send_sender_report(stream, rtp_timestamp_of(*tx_frames_[i]), std::span(destinations_).subspan(first, count),
-                         transmitter);
+      if (count > 0) {  // none when the list shrank under the cursor: the round ends
+        send_sender_report(stream, rtp_timestamp_of(*tx_frames_[i]), std::span(destinations_).subspan(first, count),
+                           transmitter);
+      }
       stream.report_cursor = first + count < destinations_.size() ? first + count : 0;
     }
   }

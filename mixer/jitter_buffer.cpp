@@ -145,12 +145,11 @@ struct JitterBuffer::State {
   std::optional<AudioLevel> latest_level{};
   std::int64_t latest_level_arrival_us = 0;
 
-  Slot& slot_for(std::int64_t extended_sequence) {
-    return slots[static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()))];
+  std::size_t slot_index(std::int64_t extended_sequence) const {
+    return static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()));
   }
-  const Slot& slot_for(std::int64_t extended_sequence) const {
-    return slots[static_cast<std::size_t>(extended_sequence % static_cast<std::int64_t>(slots.size()))];
-  }
+  Slot& slot_for(std::int64_t extended_sequence) { return slots[slot_index(extended_sequence)]; }
+  const Slot& slot_for(std::int64_t extended_sequence) const { return slots[slot_index(extended_sequence)]; }
 
   std::uint32_t target_frames() const {
     // Cover about three mean deviations of the transit time beyond the one
