@@ -48,18 +48,21 @@ ListenerMonitor::~ListenerMonitor() {
 
 void ListenerMonitor::run(const std::atomic<bool>& stop) {
   std::vector<ReceivedDatagram> batch(transport_.max_receive_batch());
-  while (!stop.load(std::memory_order_relaxed)) {
-    const std::size_t received = transport_.receive(batch, 50);
-    for (std::size_t i = 0; i < received; ++i) {
-      const ReceivedDatagram& datagram = batch[i];
-      if (datagram.participant >= listeners_.size()) {
-        ++stray_;
-        continue;
-      }
-      on_packet(datagram.participant, datagram.bytes, datagram.length, datagram.arrival_ns);
+  while (!stop.load(std::memory_order_relaxed)) receive(batch, 50);
+}
+
+std::size_t ListenerMonitor::receive(std::span<ReceivedDatagram> batch, int timeout_ms) {
+  const std::size_t received = transport_.receive(batch, timeout_ms);
+  for (std::size_t i = 0; i < received; ++i) {
+    const ReceivedDatagram& datagram = batch[i];
+    if (datagram.participant >= listeners_.size()) {
+      ++stray_;
+      continue;
     }
-    total_.fetch_add(received, std::memory_order_relaxed);
+    on_packet(datagram.participant, datagram.bytes, datagram.length, datagram.arrival_ns);
   }
+  total_.fetch_add(received, std::memory_order_relaxed);
+  return received;
 }
 
 void ListenerMonitor::on_packet(std::uint32_t participant, std::uint8_t* packet, std::size_t length,

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "bench/loadgen/load_plan.h"
@@ -57,6 +58,9 @@ class ListenerMonitor {
 
   // The receive loop; returns when `stop` is set (checked every 50 ms).
   void run(const std::atomic<bool>& stop);
+  // One receive (waiting up to timeout_ms; 0 polls once) and every datagram in
+  // it checked; `batch` holds at least one datagram. Returns how many arrived.
+  std::size_t receive(std::span<ReceivedDatagram> batch, int timeout_ms);
 
   const std::vector<ListenerRecord>& listeners() const { return listeners_; }
   std::uint64_t socket_drops() const { return transport_.receive_drops(); }

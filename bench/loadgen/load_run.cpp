@@ -16,12 +16,14 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "bench/loadgen/io_loop.h"
 #include "bench/loadgen/listener_monitor.h"
 #include "bench/loadgen/memif_transport.h"
 #include "bench/loadgen/mp_client.h"
@@ -541,15 +543,24 @@ LoadResult run_load(const LoadOptions& options) {
   // set-up makes mrfpd refuse frames, which would show as loss at the start.
   ListenerMonitor monitor(plan, *transport, group_keys);
   std::atomic<bool> stop_receiving{false}, stop_sending{false}, sending_done{false};
+  // A polled transport (memif) does all its I/O on one thread (io_loop.h says
+  // why); sockets keep a receiving and a sending thread, the kernel buffering
+  // between them. Declared before the receiver so it outlives it.
+  const bool one_io_thread = !options.memif_socket.empty();
+  std::optional<Pacer> pacer;
+  std::atomic<Pacer*> offered_pacer{nullptr};
   std::thread receiver([&] {
     pin_to_io_core(options);
     // Over memif the RX ring is the only buffer (no socket buffer behind it):
-    // with --realtime-sender the receiver runs in real time too, above the
-    // sender, so a long send batch on the same core cannot let the ring
-    // overflow (the receiver sleeps between polls and leaves the core to it).
-    if (options.realtime_sender && !options.memif_socket.empty()) make_realtime(11, "receiver");
+    // with --realtime-sender the I/O thread runs in real time, so neither its
+    // deadlines nor the ring wait for anything else on its core.
+    if (options.realtime_sender && one_io_thread) make_realtime(11, "I/O");
     transport->attach_io_thread();
-    monitor.run(stop_receiving);
+    if (one_io_thread) {
+      run_io_loop(monitor, transport->max_receive_batch(), offered_pacer, stop_sending, sending_done, stop_receiving);
+    } else {
+      monitor.run(stop_receiving);
+    }
     transport->detach_io_thread();
   });
   struct JoinOnExit {
@@ -579,20 +590,26 @@ LoadResult run_load(const LoadOptions& options) {
   // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
-  SenderTotals sent;
-  std::thread sending([&] {
-    pin_to_io_core(options);
-    // Packets from real endpoints arrive whatever the load of this machine:
-    // a real-time sender keeps its deadlines while mrfpd and others compete.
-    if (options.realtime_sender) make_realtime(10, "sender");
-    transport->attach_io_thread();
-    sent = pace(*transport, schedule, tracks, start_ns, onset_sent_ns, stop_sending);
-    transport->detach_io_thread();
-    sending_done = true;
-  });
+  std::thread sending;
+  if (one_io_thread) {
+    pacer.emplace(*transport, schedule, tracks, start_ns, onset_sent_ns);
+    offered_pacer.store(&*pacer, std::memory_order_release);
+  } else {
+    sending = std::thread([&] {
+      pin_to_io_core(options);
+      // Packets from real endpoints arrive whatever the load of this machine:
+      // a real-time sender keeps its deadlines while mrfpd and others compete.
+      if (options.realtime_sender) make_realtime(10, "sender");
+      transport->attach_io_thread();
+      pacer.emplace(*transport, schedule, tracks, start_ns, onset_sent_ns);
+      pacer->run(stop_sending);
+      transport->detach_io_thread();
+      sending_done.store(true, std::memory_order_release);
+    });
+  }
   const auto run_start = std::chrono::steady_clock::now();
   auto next_report = run_start + std::chrono::seconds(1);
-  while (!sending_done) {
+  while (!sending_done.load(std::memory_order_acquire)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (options.progress && std::chrono::steady_clock::now() >= next_report) {
       next_report += std::chrono::seconds(1);
@@ -603,7 +620,8 @@ LoadResult run_load(const LoadOptions& options) {
       }
     }
   }
-  sending.join();
+  if (sending.joinable()) sending.join();
+  const SenderTotals& sent = pacer->totals();
   const double cpu_after = options.mrfpd_pid ? process_cpu_seconds(options.mrfpd_pid) : -1;
   const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
   result.steal_ms = (machine_steal_seconds() - steal_before) * 1000;

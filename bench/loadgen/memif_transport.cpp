@@ -139,7 +139,7 @@ MemifTransport::MemifTransport(MemifOptions options) : options_(std::move(option
 MemifTransport::~MemifTransport() {
   if (started_) {
     std::fprintf(stderr,
-                 "memif: ARP requests answered %llu, TX ring-full waits %llu, RX drops %llu, frames before the run %llu, "
+                 "memif: ARP requests answered %llu, TX ring full %llu times, RX drops %llu, frames before the run %llu, "
                  "stray %llu\n",
                  static_cast<unsigned long long>(arp_answered_), static_cast<unsigned long long>(tx_full_spins_),
                  static_cast<unsigned long long>(receive_drops()), static_cast<unsigned long long>(early_),
@@ -219,7 +219,7 @@ void MemifTransport::send_arp(std::uint16_t operation, const packet::MacAddress&
   packet::ArpPacket arp{.operation = static_cast<packet::ArpOperation>(operation), .sender_mac = mac_,
                         .sender_ip = ipv4_, .target_mac = target_mac, .target_ip = target_ip};
   packet::build_arp({data + packet::kEthernetHeaderLength, packet::kArpLength}, arp);
-  transmit(&frame, 1);
+  if (transmit(&frame, 1) == 0) rte_pktmbuf_free(frame);  // ARP asks again
 }
 
 void MemifTransport::handle_arp(std::span<const std::uint8_t> payload) {
@@ -247,29 +247,29 @@ void MemifTransport::handle_arp(std::span<const std::uint8_t> payload) {
 
 std::uint16_t MemifTransport::transmit(rte_mbuf** frames, std::uint16_t count) {
   std::uint16_t sent = 0;
-  std::int64_t full_since = 0;
   while (sent < count) {
     const std::uint16_t now_sent = rte_eth_tx_burst(port_id_, 0, frames + sent, static_cast<std::uint16_t>(count - sent));
+    if (now_sent == 0) break;
     sent = static_cast<std::uint16_t>(sent + now_sent);
-    if (now_sent != 0 || sent == count) {
-      full_since = 0;
-      continue;
-    }
-    // The ring is full: mrfpd has not drained it yet. Wait (counted, and the
-    // lateness shows in the pacing totals) but give the core back meanwhile,
-    // for long enough that mrfpd frees a few dozen slots (a wake-up costs
-    // tens of µs of CPU on a VM, see pacer.cpp);
-    // after 50 ms without progress (mrfpd is then behind by more than two
-    // ticks: a tick overrun fails the run anyway) the rest is dropped as send errors.
-    ++tx_full_spins_;
-    const std::int64_t now = monotonic_ns();
-    if (full_since == 0) full_since = now;
-    if (now - full_since > 50'000'000) break;
-    const timespec pause{0, 50'000};
-    nanosleep(&pause, nullptr);
   }
-  if (sent < count) rte_pktmbuf_free_bulk(frames + sent, static_cast<unsigned>(count - sent));
+  if (sent == count) {
+    ring_full_since_ns_ = 0;
+    return sent;
+  }
+  // The ring is full: mrfpd has not drained it yet. Never wait here: the one
+  // I/O thread must go on draining mrfpd's output meanwhile (io_loop.h), or
+  // mrfpd's own TX ring fills while it is in a tick and it drops frames.
+  ++tx_full_spins_;
+  const std::int64_t now = monotonic_ns();
+  if (sent != 0 || ring_full_since_ns_ == 0) ring_full_since_ns_ = now;
   return sent;
+}
+
+bool MemifTransport::ring_stuck() const {
+  // 50 ms without the ring taking a frame: mrfpd is behind by more than two
+  // ticks (a tick overrun fails the run anyway); what is offered is dropped
+  // as send errors rather than deferred, so the load generator cannot hang.
+  return ring_full_since_ns_ != 0 && monotonic_ns() - ring_full_since_ns_ > 50'000'000;
 }
 
 SendOutcome MemifTransport::send(std::span<const OutgoingPacket> packets) {
@@ -281,6 +281,7 @@ SendOutcome MemifTransport::send(std::span<const OutgoingPacket> packets) {
   // for them a few packets ahead overlaps the misses.
   for (std::size_t i = 0; i < std::min<std::size_t>(packets.size(), kPrefetchAhead); ++i) prefetch(packets[i].bytes);
   std::array<rte_mbuf*, kTxBurst> frames;
+  std::array<std::size_t, kTxBurst> packet_of;  // frames[i] carries packets[packet_of[i]]
   for (std::size_t first = 0; first < packets.size(); first += kTxBurst) {
     const auto count = static_cast<std::uint16_t>(std::min<std::size_t>(kTxBurst, packets.size() - first));
     if (!mixer_resolved_ || rte_pktmbuf_alloc_bulk(tx_pool_, frames.data(), count) != 0) {
@@ -315,11 +316,23 @@ SendOutcome MemifTransport::send(std::span<const OutgoingPacket> packets) {
         ++outcome.errors;
         continue;
       }
+      packet_of[built] = first + i;
       frames[built++] = frame;
     }
     const std::uint16_t sent = transmit(frames.data(), built);
     outcome.sent += sent;
-    outcome.errors += built - sent;
+    if (sent == built) continue;
+    rte_pktmbuf_free_bulk(frames.data() + sent, static_cast<unsigned>(built - sent));
+    if (ring_stuck()) {
+      outcome.errors += built - sent;
+      continue;
+    }
+    // Hand the rest back, from the first packet the ring did not take; the
+    // build errors counted past it are not errors yet (they are offered again).
+    const std::size_t stopped_at = packet_of[sent];
+    outcome.errors -= (first + count - stopped_at) - (built - sent);
+    outcome.deferred = packets.size() - stopped_at;
+    return outcome;
   }
   return outcome;
 }
@@ -380,12 +393,7 @@ std::size_t MemifTransport::receive(std::span<ReceivedDatagram> out, int timeout
     const std::size_t delivered = poll_once(out);
     if (delivered) return delivered;
     if (monotonic_ns() >= give_up) return 0;
-    // Nothing yet: sleep. A 20 us poll spent most of this thread in context
-    // switches (perf: finish_task_switch), and each wake-up costs tens of µs
-    // of CPU on a VM (pacer.cpp); the RX ring (2^rsize frames) holds far more
-    // than mrfpd sends in 500 us. Arrival stamps are taken per burst, so they
-    // may be up to this late (a latency is then measured long, never short).
-    const timespec pause{0, kIdleSleepNs};
+    const timespec pause{0, kIdlePollNs};  // nothing yet: transport.h says why this long
     nanosleep(&pause, nullptr);
   }
 }

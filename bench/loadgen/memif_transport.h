@@ -73,7 +73,6 @@ class MemifTransport final : public Transport {
   static constexpr std::uint16_t kTxBurst = 64;
   static constexpr std::uint16_t kPrefetchAhead = 8;
   static constexpr std::size_t kRxBatch = 256;
-  static constexpr long kIdleSleepNs = 500'000;
 
   // One rx_burst: datagrams for participants into out, ARP handled, the rest counted.
   std::size_t poll_once(std::span<ReceivedDatagram> out);
@@ -81,9 +80,10 @@ class MemifTransport final : public Transport {
   void handle_arp(std::span<const std::uint8_t> payload);
   void send_arp(std::uint16_t operation, const packet::MacAddress& target_mac, const packet::Ipv4Address& target_ip,
                 const packet::MacAddress& ethernet_destination);
-  // Sends frames on TX queue 0 (tx_mutex_ held), waiting while the ring is
-  // full for up to 50 ms without progress; returns how many went, frees the rest.
+  // Sends frames on TX queue 0 (tx_mutex_ held) until the ring is full;
+  // returns how many went (the caller owns the rest).
   std::uint16_t transmit(rte_mbuf** frames, std::uint16_t count);
+  bool ring_stuck() const;
 
   MemifOptions options_;
   std::uint16_t port_id_ = 0;
@@ -98,6 +98,7 @@ class MemifTransport final : public Transport {
   std::array<rte_mbuf*, kRxBatch> held_{};  // behind the last receive()'s datagrams
   std::size_t held_count_ = 0;
   std::uint64_t stray_ = 0, arp_answered_ = 0, tx_full_spins_ = 0, early_ = 0;
+  std::int64_t ring_full_since_ns_ = 0;  // since when the TX ring has taken nothing
   bool started_ = false;
 };
 

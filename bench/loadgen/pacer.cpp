@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <vector>
 
 namespace mrfp::loadgen {
 
@@ -18,43 +17,59 @@ namespace {
 constexpr std::int64_t kBatchSlackNs = 500'000;
 }  // namespace
 
-SenderTotals pace(Transport& transport, std::span<const ScheduledSend> schedule, std::span<const PacketTrack> tracks,
-                  std::int64_t start_ns, std::span<std::int64_t> marked_send_ns, const std::atomic<bool>& stop) {
-  const std::size_t max_batch = transport.max_batch();
-  std::vector<OutgoingPacket> batch(max_batch);
-  SenderTotals totals;
-  std::size_t next = 0;
-  while (next < schedule.size() && !stop.load(std::memory_order_relaxed)) {
-    const std::int64_t deadline = start_ns + schedule[next].offset_ns;
-    if (monotonic_ns() < deadline) {
-      const timespec wake{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
-      }
-    }
-    const std::int64_t now = monotonic_ns();
-    std::size_t count = 0;
-    const std::size_t first = next;
-    while (next < schedule.size() && count < max_batch && start_ns + schedule[next].offset_ns <= now + kBatchSlackNs) {
-      const ScheduledSend& send = schedule[next];
-      batch[count++] = {send.participant, tracks[send.participant].packet(send.packet)};
-      ++next;
-    }
-    const SendOutcome outcome = transport.send({batch.data(), count});
-    totals.sent += outcome.sent;
-    totals.send_errors += outcome.errors;
-    const std::int64_t sent_at = monotonic_ns();
-    totals.max_batch_ns = std::max(totals.max_batch_ns, sent_at - now);
-    for (std::size_t i = first; i < next; ++i) {
-      // When its batch started: the batch's own duration is reported apart.
-      const std::int64_t lateness = now - (start_ns + schedule[i].offset_ns);
-      totals.max_lateness_ns = std::max(totals.max_lateness_ns, lateness);
-      if (lateness > 1'000'000) ++totals.late_over_1ms;
-      if (schedule[i].mark != kNoMark && schedule[i].mark < marked_send_ns.size()) {
-        marked_send_ns[schedule[i].mark] = sent_at;
-      }
+Pacer::Pacer(Transport& transport, std::span<const ScheduledSend> schedule, std::span<const PacketTrack> tracks,
+             std::int64_t start_ns, std::span<std::int64_t> marked_send_ns)
+    : transport_(transport),
+      schedule_(schedule),
+      tracks_(tracks),
+      start_ns_(start_ns),
+      marked_send_ns_(marked_send_ns),
+      batch_(transport.max_batch()) {}
+
+std::int64_t Pacer::next_deadline_ns() const {
+  return finished() ? kNever : start_ns_ + schedule_[next_].offset_ns;
+}
+
+bool Pacer::send_due(std::int64_t now_ns) {
+  std::size_t count = 0;
+  const std::size_t first = next_;
+  while (next_ < schedule_.size() && count < batch_.size() &&
+         start_ns_ + schedule_[next_].offset_ns <= now_ns + kBatchSlackNs) {
+    const ScheduledSend& send = schedule_[next_];
+    batch_[count++] = {send.participant, tracks_[send.participant].packet(send.packet)};
+    ++next_;
+  }
+  if (count == 0) return true;
+  const SendOutcome outcome = transport_.send({batch_.data(), count});
+  totals_.sent += outcome.sent;
+  totals_.send_errors += outcome.errors;
+  next_ -= outcome.deferred;
+  const std::int64_t sent_at = monotonic_ns();
+  totals_.max_batch_ns = std::max(totals_.max_batch_ns, sent_at - now_ns);
+  for (std::size_t i = first; i < next_; ++i) {
+    // When its batch started: the batch's own duration is reported apart.
+    const std::int64_t lateness = now_ns - (start_ns_ + schedule_[i].offset_ns);
+    totals_.max_lateness_ns = std::max(totals_.max_lateness_ns, lateness);
+    if (lateness > 1'000'000) ++totals_.late_over_1ms;
+    if (schedule_[i].mark != kNoMark && schedule_[i].mark < marked_send_ns_.size()) {
+      marked_send_ns_[schedule_[i].mark] = sent_at;
     }
   }
-  return totals;
+  return outcome.deferred == 0;
+}
+
+void sleep_until_ns(std::int64_t deadline_ns) {
+  const timespec wake{static_cast<time_t>(deadline_ns / 1'000'000'000), static_cast<long>(deadline_ns % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
+  }
+}
+
+void Pacer::run(const std::atomic<bool>& stop) {
+  while (!finished() && !stop.load(std::memory_order_relaxed)) {
+    const std::int64_t deadline = next_deadline_ns();
+    if (monotonic_ns() < deadline) sleep_until_ns(deadline);
+    if (!send_due(monotonic_ns())) sleep_until_ns(monotonic_ns() + kRingFullRetryNs);
+  }
 }
 
 }  // namespace mrfp::loadgen

@@ -5,7 +5,8 @@
 //     source address per participant (sendmmsg / recvmmsg);
 //   MemifTransport (memif_transport.h): a DPDK net_memif client port, its own
 //     IPv4/MAC on the link, frames built with dataplane/packet.
-// A transport is used by at most two threads: one sending, one receiving.
+// A socket transport is used by two threads, one sending and one receiving; a
+// polled one (memif) by one thread that does both (io_loop.h).
 #pragma once
 
 #include <netinet/in.h>
@@ -32,8 +33,19 @@ struct ReceivedDatagram {
   std::int64_t arrival_ns = 0;  // CLOCK_MONOTONIC
 };
 
+// How long a polled transport's I/O thread sleeps when its RX ring is empty.
+// A 20 µs poll spent most of the thread in context switches (perf:
+// finish_task_switch), and each wake-up costs tens of µs of CPU on a VM
+// (pacer.cpp); a memif RX ring (2^rsize frames) holds far more than mrfpd sends
+// in 500 µs. Arrival stamps are taken per burst, so they may be up to this late
+// (a latency is then measured long, never short).
+inline constexpr std::int64_t kIdlePollNs = 500'000;
+
 struct SendOutcome {
   std::uint64_t sent = 0, errors = 0;
+  // The last `deferred` packets offered, not taken because the device's ring
+  // was full: the caller offers them again (polled transports only).
+  std::uint64_t deferred = 0;
 };
 
 class Transport {
@@ -57,7 +69,10 @@ class Transport {
 
   // The most packets one send() takes.
   virtual std::size_t max_batch() const = 0;
-  // Sends every packet now, in order; what could not be sent is counted in errors.
+  // Sends the packets in order; what could not be sent is counted in errors.
+  // A transport that blocks (a socket) takes every packet. A polled one never
+  // waits for its ring: it stops where the ring is full and returns the rest
+  // as deferred, so its one I/O thread goes on receiving (io_loop.h).
   virtual SendOutcome send(std::span<const OutgoingPacket> packets) = 0;
 
   // Waits up to timeout_ms for datagrams addressed to participants and returns

@@ -1,0 +1,31 @@
+#include "bench/loadgen/io_loop.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace mrfp::loadgen {
+
+void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
+                 const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
+                 const std::atomic<bool>& stop) {
+  std::vector<ReceivedDatagram> batch(std::max<std::size_t>(1, receive_batch));
+  Pacer* sending = nullptr;
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (!sending && !sending_done.load(std::memory_order_relaxed)) sending = pacer.exchange(nullptr, std::memory_order_acquire);
+    const std::int64_t now = monotonic_ns();
+    if (sending && (sending->finished() || stop_sending.load(std::memory_order_relaxed))) {
+      sending = nullptr;
+      sending_done.store(true, std::memory_order_release);
+    }
+    // One batch, then one burst: neither direction waits for the other's backlog.
+    bool ring_full = false;
+    if (sending && sending->next_deadline_ns() <= now) ring_full = !sending->send_due(now);
+    if (monitor.receive(batch, 0) > 0) continue;
+    const std::int64_t next_send = !sending ? Pacer::kNever : ring_full ? now + kRingFullRetryNs : sending->next_deadline_ns();
+    const std::int64_t wake = std::min(now + kIdlePollNs, next_send);
+    if (wake > monotonic_ns()) sleep_until_ns(wake);
+  }
+  if (sending) sending_done.store(true, std::memory_order_release);
+}
+
+}  // namespace mrfp::loadgen

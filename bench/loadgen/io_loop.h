@@ -1,0 +1,28 @@
+// All of a polled transport's I/O (memif) on one thread, the way a DPDK
+// application runs to completion on its lcore: send what is due, receive one
+// burst, and sleep only when neither has work.
+//
+// With a sending and a receiving thread on the one I/O core, the receiver
+// (real-time, above the sender, so mrfpd's RX ring cannot overflow) drained
+// each tick's 15,000 listener packets in one go while the sender waited: 20%
+// of the packets left more than 1 ms late, up to 40 ms, and that jitter went
+// into mrfpd's jitter buffers. Here a packet waits for at most one receive
+// burst.
+#pragma once
+
+#include <atomic>
+
+#include "bench/loadgen/listener_monitor.h"
+#include "bench/loadgen/pacer.h"
+
+namespace mrfp::loadgen {
+
+// Receives into `monitor` until `stop`. Once a Pacer is offered through
+// `pacer` (the loop takes it and leaves nullptr) it also sends, until the
+// schedule ends or `stop_sending`; then it sets `sending_done` (release: the
+// pacer's totals are final) and goes on receiving.
+void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
+                 const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
+                 const std::atomic<bool>& stop);
+
+}  // namespace mrfp::loadgen
