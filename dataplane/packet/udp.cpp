@@ -22,8 +22,8 @@ ParseResult<UdpDatagram> parse_udp(std::span<const std::uint8_t> segment) {
 InternetChecksum udp_pseudo_header_sum(const Ipv4Address& source, const Ipv4Address& destination,
                                        std::uint16_t udp_length) {
   InternetChecksum sum;
-  sum.add(source);
-  sum.add(destination);
+  sum.add_u32(load_be32(source.data()));
+  sum.add_u32(load_be32(destination.data()));
   sum.add_u16(ip_protocol::kUdp);
   sum.add_u16(udp_length);
   return sum;

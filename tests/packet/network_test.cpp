@@ -100,6 +100,27 @@ TEST(Checksum, MatchesTextbookLoopForOddAndSplitInput) {
   }
 }
 
+TEST(Checksum, WordsAddedAfterAnOddByteStraddleIt) {
+  // add_u16/add_u32 take a fast path on a word boundary and a bytewise one
+  // after an odd byte: both must equal summing the same bytes.
+  const std::vector<std::uint8_t> bytes = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x0f, 0xed, 0xcb};
+  for (std::size_t lead = 0; lead <= 3; ++lead) {
+    InternetChecksum words;
+    words.add(view(bytes).first(lead));
+    words.add_u16(load_be16(bytes.data() + lead));
+    words.add_u32(load_be32(bytes.data() + lead + 2));
+    words.add(view(bytes).subspan(lead + 6));
+    EXPECT_EQ(words.finish(), reference_checksum(bytes)) << "after " << lead << " leading bytes";
+  }
+}
+
+TEST(Checksum, FoldsLargeSumsWithoutLosingACarry) {
+  const std::vector<std::uint8_t> ones(65535, 0xFF);  // every word 0xFFFF, plus an odd byte
+  EXPECT_EQ(internet_checksum(view(ones)), reference_checksum(ones));
+  const std::vector<std::uint8_t> pattern(4099, 0xFE);
+  EXPECT_EQ(internet_checksum(view(pattern)), reference_checksum(pattern));
+}
+
 TEST(Ethernet, ParsesUntaggedFrame) {
   const auto frame = hex("ff ff ff ff ff ff 02 00 00 00 00 02 08 06 aa bb");
   const auto parsed = parse_ethernet(view(frame));
