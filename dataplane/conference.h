@@ -65,13 +65,7 @@ class Conference {
   void flush();
   // Starts loading a participant's state ahead of stage(): a worker prefetches
   // the whole burst's participants first, so their cache misses overlap.
-  void prefetch(std::uint32_t participant_index) const {
-    if (participant_index >= participants_.size()) return;
-    const auto* bytes = reinterpret_cast<const char*>(participants_[participant_index].get());
-    if (bytes == nullptr) return;
-    __builtin_prefetch(bytes);
-    __builtin_prefetch(bytes + 64);
-  }
+  void prefetch(std::uint32_t participant_index) const;
   bool has_staged() const { return !staged_.empty(); }
 
   // Ticks the mixer when due (catching up when late), protects each output
