@@ -30,9 +30,15 @@ class ContextTable {
   // Starts loading the context `ssrc` hashes to. With thousands of streams the
   // table outgrows the caches and every lookup would wait on memory; a burst
   // prefetches all its lookups first, so the waits overlap.
+  // Every line the entry touches: at 376 bytes an entry rarely starts on a line,
+  // and its last field (read on every lookup) then lies on a seventh line that
+  // stepping 64 bytes from its start never reached (perf annotate at 15,000).
   void prefetch(std::uint32_t ssrc) const {
-    const auto* entry = reinterpret_cast<const char*>(&entries_[home(ssrc)]);
-    for (std::size_t line = 0; line < sizeof(Entry); line += 64) __builtin_prefetch(entry + line);
+    const auto first = reinterpret_cast<std::uintptr_t>(&entries_[home(ssrc)]);
+    const std::uintptr_t last = first + sizeof(Entry) - 1;
+    for (std::uintptr_t line = first & ~std::uintptr_t{63}; line <= last; line += 64) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+    }
   }
 
   // A fresh context for `ssrc`; nullptr if it exists already or the table is full.
