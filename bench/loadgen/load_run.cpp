@@ -106,6 +106,27 @@ double machine_steal_seconds() {
   return static_cast<double>(steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// How long the calling thread was runnable but not running (the scheduler's
+// run delay, /proc/thread-self/schedstat field 2), and how often something
+// preempted it. A stall of the thread that these do not show happened below
+// the guest's scheduler: the hypervisor, or the kernel with the CPU held.
+struct ThreadWaits {
+  double run_delay_ms = 0;
+  long long involuntary_switches = 0;
+};
+
+ThreadWaits this_thread_waits() {
+  ThreadWaits waits;
+  std::ifstream schedstat("/proc/thread-self/schedstat");
+  unsigned long long on_cpu_ns = 0, waiting_ns = 0;
+  if (schedstat >> on_cpu_ns >> waiting_ns) waits.run_delay_ms = static_cast<double>(waiting_ns) / 1e6;
+  std::ifstream status("/proc/thread-self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) waits.involuntary_switches = std::atoll(line.c_str() + 27);
+  }
+  return waits;
+}
+
 void add_counters(MixerCounters& total, const mp::v1::Counters& c) {
   total.rx_packets += c.rx_packets();
   total.tx_packets += c.tx_packets();
@@ -556,11 +577,15 @@ LoadResult run_load(const LoadOptions& options) {
     // deadlines nor the ring wait for anything else on its core.
     if (options.realtime_sender && one_io_thread) make_realtime(11, "I/O");
     transport->attach_io_thread();
+    const ThreadWaits waits_before = this_thread_waits();
     if (one_io_thread) {
       run_io_loop(monitor, transport->max_receive_batch(), offered_pacer, stop_sending, sending_done, stop_receiving);
     } else {
       monitor.run(stop_receiving);
     }
+    const ThreadWaits waits_after = this_thread_waits();
+    result.receiver_run_delay_ms = waits_after.run_delay_ms - waits_before.run_delay_ms;
+    result.receiver_involuntary_switches = waits_after.involuntary_switches - waits_before.involuntary_switches;
     transport->detach_io_thread();
   });
   struct JoinOnExit {

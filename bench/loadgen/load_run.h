@@ -48,6 +48,10 @@ struct LoadResult {
   std::uint64_t receive_socket_drops = 0, stray_packets = 0;
   double loadgen_cpu_cores = 0;  // this process over the run: is the load generator the bottleneck?
   double steal_ms = 0;           // CPU time the hypervisor took from this machine during the run
+  // The receiving (over memif: the only) I/O thread, from the set-up to the
+  // end: time runnable but not running, and preemptions.
+  double receiver_run_delay_ms = 0;
+  long long receiver_involuntary_switches = 0;
   long long loadgen_major_faults = 0;  // pages this process waited to read back during the run
   long long mrfpd_major_faults = -1;   // the same for mrfpd; -1: not measured
   // Listeners.

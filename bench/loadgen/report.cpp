@@ -60,7 +60,9 @@ void print_summary(const LoadResult& r, std::ostream& out) {
   out << "set-up " << r.setup_s << " s, precompute " << r.precompute_s << " s, run " << r.run_s << " s\n";
   out << "sent " << r.sent << " (errors " << r.send_errors << ", >1 ms late " << r.sent_late_over_1ms
       << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.receive_socket_drops << ", load generator CPU "
-      << r.loadgen_cpu_cores * 100 << " % of one core; hypervisor steal " << r.steal_ms << " ms; major page faults: load generator "
+      << r.loadgen_cpu_cores * 100 << " % of one core (its I/O thread waited " << r.receiver_run_delay_ms
+      << " ms runnable, preempted " << r.receiver_involuntary_switches << " times); hypervisor steal " << r.steal_ms
+      << " ms; major page faults: load generator "
       << r.loadgen_major_faults << ", mrfpd " << r.mrfpd_major_faults
       << "\n";
   out << "listeners received " << r.received << ", lost " << r.lost << ", duplicates " << r.duplicates
@@ -117,7 +119,8 @@ void write_json(const LoadResult& r, const std::string& path) {
   out << "\"loadgen\":{\"sent\":" << r.sent << ",\"send_errors\":" << r.send_errors << ",\"late_over_1ms\":"
       << r.sent_late_over_1ms << ",\"max_lateness_ms\":" << number(r.sender_max_lateness_ms) << ",\"max_batch_ms\":" << number(r.sender_max_batch_ms)
       << ",\"receive_socket_drops\":" << r.receive_socket_drops << ",\"cpu_cores\":" << number(r.loadgen_cpu_cores) << ",\"stray_packets\":" << r.stray_packets
-      << ",\"machine_steal_ms\":" << number(r.steal_ms) << ",\"major_faults\":" << r.loadgen_major_faults
+      << ",\"machine_steal_ms\":" << number(r.steal_ms) << ",\"io_thread_run_delay_ms\":" << number(r.receiver_run_delay_ms)
+      << ",\"io_thread_involuntary_switches\":" << r.receiver_involuntary_switches << ",\"major_faults\":" << r.loadgen_major_faults
       << ",\"mrfpd_major_faults\":" << r.mrfpd_major_faults << "},\n";
   out << "\"listeners_total\":{\"received\":" << r.received << ",\"lost\":" << r.lost << ",\"duplicates\":"
       << r.duplicates << ",\"reordered\":" << r.reordered << ",\"auth_failures\":" << r.auth_failures
