@@ -7,6 +7,7 @@
 #include "dataplane/packet/rtcp.h"
 #include "dataplane/packet/rtp.h"
 #include "dataplane/packet/rtp_extension.h"
+#include "dataplane/prefetch.h"
 
 namespace mrfp::dataplane {
 
@@ -23,8 +24,7 @@ void Conference::prefetch(std::uint32_t participant_index) const {
   // The packet path's fields: Participant's first lines, through its rx counts.
   constexpr std::size_t kHotBytes = offsetof(Participant, counters) + 2 * sizeof(std::uint64_t);
   static_assert(kHotBytes <= 4 * 64, "the packet path's fields outgrew four lines: reorder Participant");
-  const auto* bytes = reinterpret_cast<const char*>(participant);
-  for (std::size_t line = 0; line < kHotBytes; line += 64) __builtin_prefetch(bytes + line);
+  prefetch_bytes(participant, kHotBytes);
 }
 
 void Conference::stage(std::uint32_t participant_index, ReceivedDatagram& packet) {

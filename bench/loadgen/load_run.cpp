@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "bench/loadgen/io_loop.h"
@@ -121,8 +122,9 @@ ThreadWaits this_thread_waits() {
   unsigned long long on_cpu_ns = 0, waiting_ns = 0;
   if (schedstat >> on_cpu_ns >> waiting_ns) waits.run_delay_ms = static_cast<double>(waiting_ns) / 1e6;
   std::ifstream status("/proc/thread-self/status");
+  constexpr std::string_view kKey = "nonvoluntary_ctxt_switches:";
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) waits.involuntary_switches = std::atoll(line.c_str() + 27);
+    if (line.starts_with(kKey)) waits.involuntary_switches = std::atoll(line.c_str() + kKey.size());
   }
   return waits;
 }

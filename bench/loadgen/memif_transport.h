@@ -8,8 +8,10 @@
 // built by dataplane/packet (IPv4 and UDP checksums computed); received frames
 // are parsed by the same code and handed up as UDP payloads.
 //
-// Threads: one sender, one receiver (rx queue 0); ARP answers from the
-// receiver share TX queue 0 with the sender under a mutex taken once per send().
+// Threads: the load generator's one I/O thread sends and receives (io_loop.h);
+// during the set-up the main thread resolves mrfpd by ARP while that thread
+// already receives (and answers ARP), so TX queue 0 is under a mutex taken
+// once per send().
 // No allocation per packet: mbufs from one pool, fixed arrays.
 #pragma once
 
@@ -87,8 +89,8 @@ class MemifTransport final : public Transport {
 
   MemifOptions options_;
   std::uint16_t port_id_ = 0;
-  rte_mempool* pool_ = nullptr;     // RX and ARP: the receiving thread's
-  rte_mempool* tx_pool_ = nullptr;  // media frames: the sending thread's
+  rte_mempool* pool_ = nullptr;     // RX and ARP
+  rte_mempool* tx_pool_ = nullptr;  // media frames
   packet::MacAddress mac_{}, mixer_mac_{};
   packet::Ipv4Address ipv4_{};
   bool mixer_resolved_ = false;

@@ -130,8 +130,10 @@ class DpdkBackend final : public PacketBackend {
   // Receive stage (dpdk_receive.cpp): one frame, true when it became a datagram.
   // handed: it came from another worker's queue (never handed on again, never answered).
   bool classify(rte_mbuf* frame, ReceiveBurst& burst, std::int64_t now_us, bool handed);
-  void prefetch_port_index(const rte_mbuf* frame) const;
-  void prefetch_local_port(const rte_mbuf* frame) const;
+  // A frame's UDP destination port (a guess, 0 for none) to its index, then
+  // the index to its local port: prefetched a few frames ahead of classify().
+  void prefetch_port_index(std::uint16_t port) const;
+  void prefetch_local_port(std::uint16_t port) const;
   // Another worker owns the destination port: pass the frame on. False when nobody does.
   bool hand_off(rte_mbuf* frame, std::uint16_t udp_port);
   // ARP and NA teach every worker's neighbour table: a copy (refcount) to each other queue.
