@@ -101,6 +101,17 @@ std::string render_prometheus_metrics(dataplane::Controller& controller, const M
 
   out.family("mrfp_worker_load", "gauge", "Busy fraction of the worker over the last second.");
   for (const auto& worker : workers) out.sample("mrfp_worker_load", label("worker", worker.worker), worker.load);
+  out.family("mrfp_worker_receive_gaps_over_frame_total", "counter",
+             "Times the worker stayed away from its receive queue longer than a 20 ms frame.");
+  for (const auto& worker : workers) {
+    out.sample("mrfp_worker_receive_gaps_over_frame_total", label("worker", worker.worker),
+               worker.receive_gaps_over_frame);
+  }
+  out.family("mrfp_worker_longest_receive_gap_ms", "gauge",
+             "Longest time the worker stayed away from its receive queue since it started.");
+  for (const auto& worker : workers) {
+    out.sample("mrfp_worker_longest_receive_gap_ms", label("worker", worker.worker), worker.longest_receive_gap_ms);
+  }
   for (const CounterField& field : kCounterFields) {
     const std::string name = std::string("mrfp_worker_") + field.name + "_total";
     out.family(name, "counter", field.help);

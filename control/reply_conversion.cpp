@@ -86,6 +86,8 @@ void fill_conference_stats(const dataplane::ConferenceStats& stats, mp::v1::Conf
 void fill_worker_stats(const dataplane::WorkerStats& stats, mp::v1::WorkerStats& output) {
   output.set_worker(stats.worker);
   output.set_load(stats.load);
+  output.set_receive_gaps_over_frame(stats.receive_gaps_over_frame);
+  output.set_longest_receive_gap_ms(stats.longest_receive_gap_ms);
   fill_counters(stats.counters, *output.mutable_counters());
   for (const auto& counter : stats.io) (*output.mutable_io_counters())[counter.name] = counter.value;
 }

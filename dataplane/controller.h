@@ -135,6 +135,10 @@ struct WorkerStats {
   double load = 0;  // busy fraction of the last second
   Counters counters;
   std::vector<IoCounter> io;  // the packet I/O backend's own counters (none on sockets)
+  // Since the worker started: times it stayed away from its receive queue
+  // longer than a 20 ms frame, and the longest such time (receive_gap_watch.h).
+  std::uint64_t receive_gaps_over_frame = 0;
+  double longest_receive_gap_ms = 0;
 };
 
 struct Event {

@@ -81,9 +81,11 @@ void Worker::run() {
 }
 
 void Worker::receive_and_mix(int timeout_ms) {
+  receive_gaps_.poll_starts(monotonic_us());
   const std::size_t count = backend_->receive_burst(burst_, timeout_ms);
-  if (count == 0) return;
   const std::int64_t start = monotonic_us();
+  receive_gaps_.poll_returned(start);
+  if (count == 0) return;
   // Thousands of participants do not fit in the caches: load every packet's
   // owner, then every owner's participant, before checking any packet.
   for (const auto& packet : burst_) {
@@ -234,6 +236,8 @@ WorkerStats Worker::stats() {
   WorkerStats stats;
   stats.worker = index_;
   stats.load = load_;
+  stats.receive_gaps_over_frame = receive_gaps_.long_gaps();
+  stats.longest_receive_gap_ms = static_cast<double>(receive_gaps_.longest_us()) / 1000;
   stats.counters = counters_;
   for (const auto& [id, conference] : conferences_) add_counters(stats.counters, conference->stats().counters);
   backend_->report_io_counters(stats.io);

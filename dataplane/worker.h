@@ -22,6 +22,7 @@
 #include "dataplane/io/port_allocator.h"
 #include "dataplane/io/receive_burst.h"
 #include "dataplane/packet_backend.h"
+#include "dataplane/receive_gap_watch.h"
 
 namespace mrfp::srtp {
 class CryptoEngine;
@@ -88,6 +89,7 @@ class Worker {
   ReceiveBurst burst_{kBurst, 2048};
 
   Counters counters_;  // packets no conference owns
+  ReceiveGapWatch receive_gaps_;
   std::int64_t busy_us_ = 0, window_start_us_ = 0;
   double load_ = 0;
   std::uint64_t seed_;

@@ -18,7 +18,8 @@
 #
 #   bench/loadgen/capacity.sh [--build DIR] [--out DIR] [--duration S] [--codecs "pcmu opus"]
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
-#       [--latency-bound-ms 0 (one frame + jitter buffer)] [--retries 1] [--talkers 2] [--backend socket|memif]
+#       [--latency-bound-ms 0 (one frame + jitter buffer)] [--retries 1] [--void-retries 2] [--talkers 2]
+#       [--backend socket|memif]
 #       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N] [--mrfpd-args "..."]
 # --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
 # (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
@@ -38,6 +39,7 @@ max=5000
 workers=1
 latency_bound=0  # one frame plus the jitter-buffer depth
 retries=1
+void_retries=2
 talkers=2
 backend=socket
 mrfpd_core=$(( $(nproc) - 1 ))
@@ -57,13 +59,14 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --latency-bound-ms) latency_bound=$2; shift 2 ;;
     --retries) retries=$2; shift 2 ;;
+    --void-retries) void_retries=$2; shift 2 ;;
     --talkers) talkers=$2; shift 2 ;;
     --backend) backend=$2; shift 2 ;;
     --mrfpd-core) mrfpd_core=$2; shift 2 ;;
     --io-core) io_core=$2; shift 2 ;;
     --mrfpd-nice) mrfpd_nice=$2; shift 2 ;;
     --mrfpd-args) mrfpd_args=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -80,7 +83,7 @@ for binary in "$mrfpd" "$loadgen"; do
 done
 mkdir -p "$out"
 steps="$out/steps.tsv"
-printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\tsteal_ms\n' > "$steps"
+printf 'codec\tpolicy\tparticipants\tpassed\tloss_ratio\tcpu_cores\tlatency_p99_ms\ttick_overruns\treceive_socket_drops\tsteal_ms\tverdict\tio_longest_receive_gap_ms\n' > "$steps"
 
 mrfpd_pid=
 # Each step runs in a subshell ($(run_step)): its pids go to files here so an
@@ -217,26 +220,38 @@ run_step() {
   wait "$loadgen_pid" || true
   rm -f "$state_dir/loadgen.pid"
   stop_mrfpd
-  local passed=0
-  if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); fi
+  local passed=0 verdict=failed
+  if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); verdict=$(kv "$out/$name.kv" verdict); fi
   local participants=$((conferences * members))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
+  [ "$passed" = 1 ] && verdict=held
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
     "$(kv "$out/$name.kv" loss_ratio)" "$(kv "$out/$name.kv" cpu_cores)" "$(kv "$out/$name.kv" latency_p99_ms)" \
-    "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" "$(kv "$out/$name.kv" steal_ms)" >> "$steps"
-  echo "  N=$participants: $([ "$passed" = 1 ] && echo held || echo failed)" \
+    "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" "$(kv "$out/$name.kv" steal_ms)" \
+    "$verdict" "$(kv "$out/$name.kv" io_longest_receive_gap_ms)" >> "$steps"
+  echo "  N=$participants: $verdict" \
     "(loss $(kv "$out/$name.kv" loss_ratio), CPU $(kv "$out/$name.kv" cpu_cores) cores," \
     "latency p99 $(kv "$out/$name.kv" latency_p99_ms) ms, overruns $(kv "$out/$name.kv" tick_overruns)," \
-    "hypervisor steal $(kv "$out/$name.kv" steal_ms) ms)" >&2
-  [ "$passed" = 1 ] && echo passed || echo failed
+    "hypervisor steal $(kv "$out/$name.kv" steal_ms) ms, load generator's longest gap between receives" \
+    "$(kv "$out/$name.kv" io_longest_receive_gap_ms) ms)" >&2
+  echo "$verdict"
 }
 
 # A step holds if one of 1 + --retries runs passes: on a shared machine one
-# preemption of mrfpd is enough for a tick overrun.
+# preemption of mrfpd is enough for a tick overrun. A void run (the load
+# generator itself fell behind, mrfp-loadgen exit 4) counts as neither: it is
+# run again, up to --void-retries times per step; a step with nothing but void
+# runs ends the search there, reported as not measured.
 step_holds() {
-  local attempt
-  for attempt in $(seq 0 "$retries"); do
-    [ "$(run_step "$@")" = passed ] && return 0
+  local attempt=0 voids=0 verdict
+  while [ "$attempt" -le "$retries" ]; do
+    verdict=$(run_step "$@")
+    case "$verdict" in
+      held) return 0 ;;
+      void) voids=$((voids + 1)); [ "$voids" -le "$void_retries" ] && continue ;;
+    esac
+    attempt=$((attempt + 1))
   done
+  [ "$verdict" = void ] && return 2
   return 1
 }
 
@@ -250,9 +265,17 @@ for codec in $codecs; do
     echo "capacity: $codec, $policy, ${duration} s per step, $backend backend" >&2
     held=0
     failed_at=
+    unmeasured_at=
+    # step_holds: 0 held, 1 failed, 2 only void runs (N not measured: the search stops there).
+    check() { local rc=0; step_holds "$codec" "$policy" "$1" || rc=$?; return "$rc"; }
     n=$(round_to_size "$start")
     while [ "$n" -le "$max" ]; do
-      if step_holds "$codec" "$policy" "$n"; then held=$n; n=$((n * 2)); else failed_at=$n; break; fi
+      rc=0; check "$n" || rc=$?
+      case $rc in
+        0) held=$n; n=$((n * 2)) ;;
+        1) failed_at=$n; break ;;
+        *) unmeasured_at=$n; break ;;
+      esac
     done
     # Bisect down to a tenth of what held (at least one conference); with
     # --start equal to --max only that one N is checked.
@@ -261,23 +284,28 @@ for codec in $codecs; do
       [ $((failed_at - held)) -le "$resolution" ] && break
       mid=$(round_to_size $(( (held + failed_at) / 2 )))
       { [ "$mid" -le "$held" ] || [ "$mid" -ge "$failed_at" ]; } && break
-      if step_holds "$codec" "$policy" "$mid"; then held=$mid; else failed_at=$mid; fi
+      rc=0; check "$mid" || rc=$?
+      case $rc in
+        0) held=$mid ;;
+        1) failed_at=$mid ;;
+        *) unmeasured_at=$mid; break ;;
+      esac
     done
     cpu=$(awk -F'\t' -v c="$codec" -v p="$policy" -v n="$held" '$1==c && $2==p && $3==n && $4==1 {print $6}' "$steps" | tail -1)
     cpu=${cpu:-0}
     per_core=$(awk -v n="$held" -v c="$cpu" 'BEGIN {printf "%.0f", (c > 0 ? n / c : 0)}')
-    echo "capacity: $codec $policy: highest N that held: $held (mrfpd CPU $cpu cores, $per_core participants per core); first failure: ${failed_at:-none up to $max}" >&2
-    results+=("{\"backend\":\"$backend\",\"codec\":\"$codec\",\"policy\":\"$policy\",\"highest_held\":$held,\"first_failed\":${failed_at:-null},\"cpu_cores_at_highest\":$cpu,\"participants_per_core\":$per_core}")
+    echo "capacity: $codec $policy: highest N that held: $held (mrfpd CPU $cpu cores, $per_core participants per core); first failure: ${failed_at:-none up to $max}${unmeasured_at:+; not measured at $unmeasured_at (every run void: the load generator fell behind)}" >&2
+    results+=("{\"backend\":\"$backend\",\"codec\":\"$codec\",\"policy\":\"$policy\",\"highest_held\":$held,\"first_failed\":${failed_at:-null},\"not_measured_at\":${unmeasured_at:-null},\"cpu_cores_at_highest\":$cpu,\"participants_per_core\":$per_core}")
   done
 done
 
 # JSON: the verdicts and every step.
 {
-  echo "{\"backend\":\"$backend\",\"duration_s\":$duration,\"retries\":$retries,\"conference_size\":$size,\"talkers\":$talkers,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
+  echo "{\"backend\":\"$backend\",\"duration_s\":$duration,\"retries\":$retries,\"void_retries\":$void_retries,\"conference_size\":$size,\"talkers\":$talkers,\"workers\":$workers,\"latency_bound_ms\":$latency_bound,"
   echo "\"machine\":{\"cores\":$(nproc),\"load_average_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
   echo "\"results\":[$(IFS=,; echo "${results[*]}")],"
   echo "\"steps\":["
-  awk -F'\t' 'NR > 1 {printf "%s{\"codec\":\"%s\",\"policy\":\"%s\",\"participants\":%s,\"passed\":%s,\"loss_ratio\":%s,\"cpu_cores\":%s,\"latency_p99_ms\":%s,\"tick_overruns\":%s,\"receive_socket_drops\":%s,\"steal_ms\":%s}\n", (NR > 2 ? "," : ""), $1, $2, $3, ($4 == 1 ? "true" : "false"), ($5 == "" ? "null" : $5), ($6 == "" ? "null" : $6), ($7 == "" ? "null" : $7), ($8 == "" ? "null" : $8), ($9 == "" ? "null" : $9), ($10 == "" ? "null" : $10)}' "$steps"
+  awk -F'\t' 'NR > 1 {printf "%s{\"codec\":\"%s\",\"policy\":\"%s\",\"participants\":%s,\"passed\":%s,\"loss_ratio\":%s,\"cpu_cores\":%s,\"latency_p99_ms\":%s,\"tick_overruns\":%s,\"receive_socket_drops\":%s,\"steal_ms\":%s,\"verdict\":\"%s\",\"io_longest_receive_gap_ms\":%s}\n", (NR > 2 ? "," : ""), $1, $2, $3, ($4 == 1 ? "true" : "false"), ($5 == "" ? "null" : $5), ($6 == "" ? "null" : $6), ($7 == "" ? "null" : $7), ($8 == "" ? "null" : $8), ($9 == "" ? "null" : $9), ($10 == "" ? "null" : $10), $11, ($12 == "" ? "null" : $12)}' "$steps"
   echo "]}"
 } > "$out/capacity.json"
 
@@ -287,8 +315,9 @@ if command -v gnuplot > /dev/null; then
     plot_lines=()
     for policy in $policies; do
       data="$out/plot-$codec-$policy.dat"
-      # Retried steps: one point per N, the mean of its runs.
-      awk -F'\t' -v c="$codec" -v p="$policy" '$1==c && $2==p && $6 != "" {cpu[$3] += $6; loss[$3] += $5; runs[$3]++}
+      # Retried steps: one point per N, the mean of its runs; void runs (the
+      # load generator's loss, not mrfpd's) left out.
+      awk -F'\t' -v c="$codec" -v p="$policy" '$1==c && $2==p && $6 != "" && $11 != "void" {cpu[$3] += $6; loss[$3] += $5; runs[$3]++}
         END {for (n in runs) print n, cpu[n] / runs[n] * 100, loss[n] / runs[n] * 100}' "$steps" | sort -n > "$data"
       [ -s "$data" ] || continue
       plot_lines+=("'$data' using 1:2 axes x1y1 with linespoints title 'CPU $policy'")

@@ -7,9 +7,10 @@ namespace mrfp::loadgen {
 
 void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
                  const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
-                 const std::atomic<bool>& stop) {
+                 const std::atomic<bool>& stop, IoLoopTotals& totals) {
   std::vector<ReceivedDatagram> batch(std::max<std::size_t>(1, receive_batch));
   Pacer* sending = nullptr;
+  std::int64_t last_receive_ns = 0;  // 0: not sending yet
   while (!stop.load(std::memory_order_relaxed)) {
     if (!sending && !sending_done.load(std::memory_order_relaxed)) sending = pacer.exchange(nullptr, std::memory_order_acquire);
     const std::int64_t now = monotonic_ns();
@@ -20,6 +21,11 @@ void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomi
     // One batch, then one burst: neither direction waits for the other's backlog.
     bool ring_full = false;
     if (sending && sending->next_deadline_ns() <= now) ring_full = !sending->send_due(now);
+    const std::int64_t receive_ns = monotonic_ns();
+    if (sending && last_receive_ns != 0) {
+      totals.longest_receive_gap_ns = std::max(totals.longest_receive_gap_ns, receive_ns - last_receive_ns);
+    }
+    last_receive_ns = sending ? receive_ns : 0;
     if (monitor.receive(batch, 0) > 0) continue;
     const std::int64_t next_send = !sending ? Pacer::kNever : ring_full ? now + kRingFullRetryNs : sending->next_deadline_ns();
     const std::int64_t wake = std::min(now + kIdlePollNs, next_send);

@@ -11,18 +11,28 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include "bench/loadgen/listener_monitor.h"
 #include "bench/loadgen/pacer.h"
 
 namespace mrfp::loadgen {
 
+struct IoLoopTotals {
+  // The longest time between two receive polls while sending: longer than
+  // mrfpd's TX ring lasts, and mrfpd drops what it sends meanwhile, through no
+  // fault of its own (load_run.h: a void run). Counts stalls of this thread,
+  // the kernel's and the hypervisor's alike.
+  std::int64_t longest_receive_gap_ns = 0;
+};
+
 // Receives into `monitor` until `stop`. Once a Pacer is offered through
 // `pacer` (the loop takes it and leaves nullptr) it also sends, until the
 // schedule ends or `stop_sending`; then it sets `sending_done` (release: the
-// pacer's totals are final) and goes on receiving.
+// pacer's totals are final) and goes on receiving. `totals` is final when
+// it returns.
 void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
                  const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
-                 const std::atomic<bool>& stop);
+                 const std::atomic<bool>& stop, IoLoopTotals& totals);
 
 }  // namespace mrfp::loadgen

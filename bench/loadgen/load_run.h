@@ -36,7 +36,26 @@ struct MixerCounters {
   double max_jitter_buffer_ms = 0;  // deepest target depth among our participants
   std::uint64_t io_tx_refused = 0;  // DPDK: frames mrfpd's full TX ring refused (all workers)
   std::vector<double> worker_loads;
+  // Times a worker stayed away from its receive queue longer than a frame
+  // (during the run), and the longest such time since mrfpd started.
+  std::uint64_t worker_receive_gaps_over_frame = 0;
+  double worker_longest_receive_gap_ms = 0;
 };
+
+// What the load generator saw of itself. A run that failed while the load
+// generator could not keep up measured the load generator, not mrfpd: it is
+// void, neither held nor failed (the capacity runner runs it again).
+struct InstrumentWatch {
+  // Over memif: the I/O thread's longest gap between two receive polls while
+  // sending, and how long mrfpd's TX ring toward us lasts at this run's output
+  // rate (0 over sockets, whose overflow is receive_drops).
+  double longest_receive_gap_ms = 0, receive_ring_ms = 0;
+  std::uint64_t receive_drops = 0;  // datagrams our own socket or RX ring lost
+};
+// Why the load generator may have caused a failure; empty when it kept up.
+std::vector<std::string> load_generator_faults(const InstrumentWatch& watch);
+
+enum class Verdict { held, failed, void_run };
 
 struct LoadResult {
   LoadOptions options;
@@ -46,6 +65,7 @@ struct LoadResult {
   std::uint64_t sent = 0, send_errors = 0, sent_late_over_1ms = 0;
   double sender_max_lateness_ms = 0, sender_max_batch_ms = 0;
   std::uint64_t receive_socket_drops = 0, stray_packets = 0;
+  InstrumentWatch instrument;
   double loadgen_cpu_cores = 0;  // this process over the run: is the load generator the bottleneck?
   double steal_ms = 0;           // CPU time the hypervisor took from this machine during the run
   // The receiving (over memif: the only) I/O thread, from the set-up to the
@@ -67,7 +87,11 @@ struct LoadResult {
   double mrfpd_cpu_cores = -1;  // CPU seconds per wall second over the run; -1: not measured
   // Verdict.
   std::vector<std::string> failures;
+  std::vector<std::string> load_generator_faults;
   bool passed() const { return failures.empty(); }
+  Verdict verdict() const {
+    return passed() ? Verdict::held : load_generator_faults.empty() ? Verdict::failed : Verdict::void_run;
+  }
   std::vector<ListenerResult> listeners;
   // One sampled listener's decoded audio, for --wav.
   std::vector<std::int16_t> sample_audio;

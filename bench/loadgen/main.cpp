@@ -1,7 +1,8 @@
 // mrfp-loadgen: drives a running mrfpd over its Mp gRPC API with simulated
 // SRTP participants (libsrtp2), checks what every listener receives, and
 // prints a summary (and --json). Exit 0 when the run met every bound, 3 when
-// it did not, 1 when it could not run.
+// it did not, 4 when it did not while the load generator itself fell behind
+// (void: the run measured the load generator), 1 when it could not run.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
@@ -91,7 +92,13 @@ int main(int argc, char** argv) {
     if (!options.json_path.empty()) mrfp::loadgen::write_json(result, options.json_path);
     if (!options.summary_kv_path.empty()) mrfp::loadgen::write_summary_kv(result, options.summary_kv_path);
     if (!options.wav_path.empty()) mrfp::loadgen::write_wav(result, options.wav_path);
-    return result.passed() ? 0 : 3;
+    // 3: mrfpd failed a check; 4: void, the load generator fell behind (load_run.h).
+    switch (result.verdict()) {
+      case mrfp::loadgen::Verdict::held: return 0;
+      case mrfp::loadgen::Verdict::failed: return 3;
+      case mrfp::loadgen::Verdict::void_run: return 4;
+    }
+    return 3;
   } catch (const std::exception& error) {
     std::cerr << "mrfp-loadgen: " << error.what() << "\n";
     return 1;

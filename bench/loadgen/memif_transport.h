@@ -65,6 +65,7 @@ class MemifTransport final : public Transport {
 
   std::size_t receive(std::span<ReceivedDatagram> out, int timeout_ms) override;
   std::size_t max_receive_batch() const override { return kRxBatch; }
+  std::size_t receive_ring_frames() const override { return std::size_t{1} << options_.ring_log2; }
   std::uint64_t receive_drops() const override;
   std::uint64_t stray_packets() const override { return stray_; }
 

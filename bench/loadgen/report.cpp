@@ -46,6 +46,21 @@ std::string escaped(const std::string& text) {
   return out;
 }
 
+std::string string_list_json(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < texts.size(); ++i) out += (i ? ",\"" : "\"") + escaped(texts[i]) + "\"";
+  return out + "]";
+}
+
+const char* verdict_name(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::held: return "held";
+    case Verdict::failed: return "failed";
+    case Verdict::void_run: return "void";
+  }
+  return "failed";
+}
+
 }  // namespace
 
 void print_summary(const LoadResult& r, std::ostream& out) {
@@ -61,7 +76,12 @@ void print_summary(const LoadResult& r, std::ostream& out) {
   out << "sent " << r.sent << " (errors " << r.send_errors << ", >1 ms late " << r.sent_late_over_1ms
       << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.receive_socket_drops << ", load generator CPU "
       << r.loadgen_cpu_cores * 100 << " % of one core (its I/O thread waited " << r.receiver_run_delay_ms
-      << " ms runnable, preempted " << r.receiver_involuntary_switches << " times); hypervisor steal " << r.steal_ms
+      << " ms runnable, preempted " << r.receiver_involuntary_switches << " times";
+  if (r.instrument.receive_ring_ms > 0) {
+    out << "; longest gap between receives " << r.instrument.longest_receive_gap_ms << " ms, mrfpd's TX ring lasts "
+        << r.instrument.receive_ring_ms << " ms";
+  }
+  out << "); hypervisor steal " << r.steal_ms
       << " ms; major page faults: load generator "
       << r.loadgen_major_faults << ", mrfpd " << r.mrfpd_major_faults
       << "\n";
@@ -79,6 +99,8 @@ void print_summary(const LoadResult& r, std::ostream& out) {
       << " (auth " << r.mixer.drop_auth_failed << ") jitter-lost " << r.mixer.jitter_lost << " concealed "
       << r.mixer.concealed << " ticks " << r.mixer.ticks << " overruns " << r.mixer.tick_overruns << " (before the run " << r.mixer_overruns_before_run << ")";
   if (r.mrfpd_cpu_cores >= 0) out << ", CPU " << r.mrfpd_cpu_cores * 100 << " % of one core";
+  out << "; workers away from their receive queue longer than a frame " << r.mixer.worker_receive_gaps_over_frame
+      << " time(s) (longest since mrfpd started " << r.mixer.worker_longest_receive_gap_ms << " ms)";
   out << "\n";
   std::size_t shown = 0;
   for (const auto& l : r.listeners) {
@@ -94,12 +116,13 @@ void print_summary(const LoadResult& r, std::ostream& out) {
         << latency.p50 << " ms | windows " << l.windows_checked - l.windows_failed << "/" << l.windows_checked
         << " ok\n";
   }
-  if (r.passed()) {
-    out << "RESULT: PASS\n";
-  } else {
-    out << "RESULT: FAIL\n";
-    for (const auto& why : r.failures) out << "  - " << why << "\n";
+  switch (r.verdict()) {
+    case Verdict::held: out << "RESULT: PASS\n"; break;
+    case Verdict::failed: out << "RESULT: FAIL\n"; break;
+    case Verdict::void_run: out << "RESULT: VOID (the load generator fell behind: this run measured it, not mrfpd)\n"; break;
   }
+  for (const auto& why : r.failures) out << "  - " << why << "\n";
+  for (const auto& why : r.load_generator_faults) out << "  - load generator: " << why << "\n";
 }
 
 void write_json(const LoadResult& r, const std::string& path) {
@@ -121,7 +144,9 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"receive_socket_drops\":" << r.receive_socket_drops << ",\"cpu_cores\":" << number(r.loadgen_cpu_cores) << ",\"stray_packets\":" << r.stray_packets
       << ",\"machine_steal_ms\":" << number(r.steal_ms) << ",\"io_thread_run_delay_ms\":" << number(r.receiver_run_delay_ms)
       << ",\"io_thread_involuntary_switches\":" << r.receiver_involuntary_switches << ",\"major_faults\":" << r.loadgen_major_faults
-      << ",\"mrfpd_major_faults\":" << r.mrfpd_major_faults << "},\n";
+      << ",\"mrfpd_major_faults\":" << r.mrfpd_major_faults
+      << ",\"io_longest_receive_gap_ms\":" << number(r.instrument.longest_receive_gap_ms)
+      << ",\"receive_ring_ms\":" << number(r.instrument.receive_ring_ms) << "},\n";
   out << "\"listeners_total\":{\"received\":" << r.received << ",\"lost\":" << r.lost << ",\"duplicates\":"
       << r.duplicates << ",\"reordered\":" << r.reordered << ",\"auth_failures\":" << r.auth_failures
       << ",\"sampled\":" << r.sampled_listeners << ",\"silent\":" << r.silent_listeners
@@ -136,10 +161,12 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"concealed\":" << r.mixer.concealed << ",\"ticks\":" << r.mixer.ticks << ",\"tick_overruns\":"
       << r.mixer.tick_overruns << ",\"tx_dropped\":" << r.mixer.tx_dropped << ",\"io_tx_refused\":" << r.mixer.io_tx_refused
       << ",\"tick_overruns_before_run\":" << r.mixer_overruns_before_run << ",\"worker_loads\":" << number_list(r.mixer.worker_loads)
+      << ",\"worker_receive_gaps_over_frame\":" << r.mixer.worker_receive_gaps_over_frame
+      << ",\"worker_longest_receive_gap_ms\":" << number(r.mixer.worker_longest_receive_gap_ms)
       << ",\"cpu_cores\":" << number(r.mrfpd_cpu_cores) << "},\n";
-  out << "\"passed\":" << (r.passed() ? "true" : "false") << ",\"failures\":[";
-  for (std::size_t i = 0; i < r.failures.size(); ++i) out << (i ? "," : "") << "\"" << escaped(r.failures[i]) << "\"";
-  out << "],\n\"listeners\":[\n";
+  out << "\"passed\":" << (r.passed() ? "true" : "false") << ",\"verdict\":\"" << verdict_name(r.verdict())
+      << "\",\"failures\":" << string_list_json(r.failures)
+      << ",\"load_generator_faults\":" << string_list_json(r.load_generator_faults) << ",\n\"listeners\":[\n";
   for (std::size_t i = 0; i < r.listeners.size(); ++i) {
     const auto& l = r.listeners[i];
     out << "{\"participant\":" << l.participant << ",\"conference\":" << l.conference << ",\"tone_hz\":"
@@ -161,7 +188,8 @@ void write_json(const LoadResult& r, const std::string& path) {
 void write_summary_kv(const LoadResult& r, const std::string& path) {
   std::ofstream out(path);
   if (!out) throw std::runtime_error("cannot write " + path);
-  out << "participants=" << r.participants << "\npassed=" << (r.passed() ? 1 : 0) << "\nlost=" << r.lost
+  out << "participants=" << r.participants << "\npassed=" << (r.passed() ? 1 : 0)
+      << "\nverdict=" << verdict_name(r.verdict()) << "\nlost=" << r.lost
       << "\nauth_failures=" << r.auth_failures << "\ntick_overruns=" << r.mixer.tick_overruns
       << "\nlatency_p99_ms=" << number(r.latency_ms.p99) << "\nlatency_p50_ms=" << number(r.latency_ms.p50)
       << "\nlatency_bound_ms=" << number(r.latency_bound_ms)
@@ -169,6 +197,8 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
       << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
       << "\nsteal_ms=" << number(r.steal_ms) << "\nloadgen_major_faults=" << r.loadgen_major_faults
       << "\nmrfpd_major_faults=" << r.mrfpd_major_faults
+      << "\nio_longest_receive_gap_ms=" << number(r.instrument.longest_receive_gap_ms)
+      << "\nworker_receive_gaps_over_frame=" << r.mixer.worker_receive_gaps_over_frame
       << "\nwrong_tones=" << r.listeners_with_wrong_tones << "\nsilent_listeners=" << r.silent_listeners
       << "\nonsets_missed=" << r.onsets_missed << "\nsampled_listeners=" << r.sampled_listeners
       << "\nsent=" << r.sent << "\nsend_errors=" << r.send_errors << "\nsent_late_over_1ms=" << r.sent_late_over_1ms

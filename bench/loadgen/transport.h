@@ -80,6 +80,11 @@ class Transport {
   // participant are counted (stray_packets) or answered (ARP) here.
   virtual std::size_t receive(std::span<ReceivedDatagram> out, int timeout_ms) = 0;
   virtual std::size_t max_receive_batch() const = 0;
+  // Frames mrfpd can queue toward us before it must drop (a memif ring's
+  // slots); 0 when the kernel buffers them (a socket, whose overflow is
+  // receive_drops()). The load generator stalling longer than these frames
+  // last loses them, whatever mrfpd does (load_run.h: a void run).
+  virtual std::size_t receive_ring_frames() const { return 0; }
   // Datagrams lost before the monitor saw them (socket buffer overflow, RX ring
   // or mbuf pool exhausted): a load generator bottleneck.
   virtual std::uint64_t receive_drops() const = 0;

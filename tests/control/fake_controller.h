@@ -195,6 +195,8 @@ class FakeController final : public dataplane::Controller {
   std::vector<dataplane::WorkerStats> worker_stats() override {
     dataplane::WorkerStats first{0, 0.25, {}, {}};
     first.counters.tick_overruns = 3;
+    first.receive_gaps_over_frame = 2;
+    first.longest_receive_gap_ms = 42.5;
     first.io.push_back({"tx_refused", "Frames the TX ring refused.", 4});
     dataplane::WorkerStats second{1, 0.5, {}, {}};
     second.io.push_back({"tx_refused", "Frames the TX ring refused.", 0});

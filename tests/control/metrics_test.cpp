@@ -85,6 +85,8 @@ TEST(MetricsServerTest, ServesParseablePrometheusText) {
   EXPECT_EQ(samples.at("mrfp_worker_load{worker=\"1\"}"), 0.5);
   EXPECT_EQ(samples.at("mrfp_io_tx_refused_total{worker=\"0\"}"), 4);
   EXPECT_EQ(samples.at("mrfp_worker_tick_overruns_total{worker=\"0\"}"), 3);
+  EXPECT_EQ(samples.at("mrfp_worker_receive_gaps_over_frame_total{worker=\"0\"}"), 2);
+  EXPECT_EQ(samples.at("mrfp_worker_longest_receive_gap_ms{worker=\"0\"}"), 42.5);
   for (const auto& [name, value] : samples) {
     EXPECT_EQ(name.find("participant="), std::string::npos) << "per-participant series off by default: " << name;
   }

@@ -456,6 +456,8 @@ TEST_F(ControlServerTest, GetStatsCarriesCountersAndWorkers) {
   ASSERT_EQ(reply.workers_size(), 2);
   EXPECT_DOUBLE_EQ(reply.workers(1).load(), 0.5);
   EXPECT_EQ(reply.workers(0).counters().tick_overruns(), 3u);
+  EXPECT_EQ(reply.workers(0).receive_gaps_over_frame(), 2u);
+  EXPECT_DOUBLE_EQ(reply.workers(0).longest_receive_gap_ms(), 42.5);
   EXPECT_EQ(reply.workers(0).io_counters().at("tx_refused"), 4u) << "the backend's own counters, by name";
 
   mp::v1::GetStatsRequest one;
