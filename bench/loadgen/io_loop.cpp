@@ -5,10 +5,11 @@
 
 namespace mrfp::loadgen {
 
-void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
+void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::size_t send_batch, std::atomic<Pacer*>& pacer,
                  const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
                  const std::atomic<bool>& stop, IoLoopTotals& totals) {
   std::vector<ReceivedDatagram> batch(std::max<std::size_t>(1, receive_batch));
+  const std::size_t drain_per_turn = std::max(batch.size(), send_batch);
   Pacer* sending = nullptr;
   std::int64_t last_receive_ns = 0;  // 0: not sending yet
   while (!stop.load(std::memory_order_relaxed)) {
@@ -26,7 +27,16 @@ void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomi
       totals.longest_receive_gap_ns = std::max(totals.longest_receive_gap_ns, receive_ns - last_receive_ns);
     }
     last_receive_ns = sending ? receive_ns : 0;
-    if (monitor.receive(batch, 0) > 0) continue;
+    // As many frames as one send batch may cost mrfpd's output: our packets
+    // are mixed into one frame per listener per tick, so draining a burst a
+    // turn while sending a batch of 1,024 (catching up after a stall) let
+    // mrfpd's TX ring overflow while this thread polled every 10 ms.
+    std::size_t received = 0, burst = 0;
+    do {
+      burst = monitor.receive(batch, 0);
+      received += burst;
+    } while (burst == batch.size() && received < drain_per_turn);
+    if (received > 0) continue;
     const std::int64_t next_send = !sending ? Pacer::kNever : ring_full ? now + kRingFullRetryNs : sending->next_deadline_ns();
     const std::int64_t wake = std::min(now + kIdlePollNs, next_send);
     if (wake > monotonic_ns()) sleep_until_ns(wake);

@@ -1,13 +1,13 @@
 // All of a polled transport's I/O (memif) on one thread, the way a DPDK
-// application runs to completion on its lcore: send what is due, receive one
-// burst, and sleep only when neither has work.
+// application runs to completion on its lcore: send what is due, receive as
+// much as that may cost mrfpd's output, and sleep only when neither has work.
 //
 // With a sending and a receiving thread on the one I/O core, the receiver
 // (real-time, above the sender, so mrfpd's RX ring cannot overflow) drained
 // each tick's 15,000 listener packets in one go while the sender waited: 20%
 // of the packets left more than 1 ms late, up to 40 ms, and that jitter went
-// into mrfpd's jitter buffers. Here a packet waits for at most one receive
-// burst.
+// into mrfpd's jitter buffers. Here a packet waits for at most one turn's
+// receive (1,024 frames over memif).
 #pragma once
 
 #include <atomic>
@@ -26,12 +26,13 @@ struct IoLoopTotals {
   std::int64_t longest_receive_gap_ns = 0;
 };
 
-// Receives into `monitor` until `stop`. Once a Pacer is offered through
+// Receives into `monitor` until `stop`, up to `send_batch` frames a turn (in
+// bursts of `receive_batch`), as many as a turn's send may cost mrfpd's output. Once a Pacer is offered through
 // `pacer` (the loop takes it and leaves nullptr) it also sends, until the
 // schedule ends or `stop_sending`; then it sets `sending_done` (release: the
 // pacer's totals are final) and goes on receiving. `totals` is final when
 // it returns.
-void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::atomic<Pacer*>& pacer,
+void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::size_t send_batch, std::atomic<Pacer*>& pacer,
                  const std::atomic<bool>& stop_sending, std::atomic<bool>& sending_done,
                  const std::atomic<bool>& stop, IoLoopTotals& totals);
 

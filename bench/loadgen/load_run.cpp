@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -108,26 +109,48 @@ double machine_steal_seconds() {
   return static_cast<double>(steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// How long the calling thread was runnable but not running (the scheduler's
-// run delay, /proc/thread-self/schedstat field 2), and how often something
-// preempted it. A stall of the thread that these do not show happened below
-// the guest's scheduler: the hypervisor, or the kernel with the CPU held.
+// How long a thread was runnable but not running (the scheduler's run delay,
+// schedstat field 2), and how often something preempted it. A stall of the
+// thread that these do not show happened below the guest's scheduler: the
+// hypervisor, or the kernel with the CPU held.
 struct ThreadWaits {
   double run_delay_ms = 0;
   long long involuntary_switches = 0;
+  ThreadWaits& operator+=(const ThreadWaits& other) {
+    run_delay_ms += other.run_delay_ms;
+    involuntary_switches += other.involuntary_switches;
+    return *this;
+  }
 };
 
-ThreadWaits this_thread_waits() {
+// `task`: /proc/thread-self, or /proc/<pid>/task/<tid>.
+ThreadWaits thread_waits(const std::string& task) {
   ThreadWaits waits;
-  std::ifstream schedstat("/proc/thread-self/schedstat");
+  std::ifstream schedstat(task + "/schedstat");
   unsigned long long on_cpu_ns = 0, waiting_ns = 0;
   if (schedstat >> on_cpu_ns >> waiting_ns) waits.run_delay_ms = static_cast<double>(waiting_ns) / 1e6;
-  std::ifstream status("/proc/thread-self/status");
+  std::ifstream status(task + "/status");
   constexpr std::string_view kKey = "nonvoluntary_ctxt_switches:";
   for (std::string line; std::getline(status, line);) {
     if (line.starts_with(kKey)) waits.involuntary_switches = std::atoll(line.c_str() + kKey.size());
   }
   return waits;
+}
+
+ThreadWaits this_thread_waits() { return thread_waits("/proc/thread-self"); }
+
+// mrfpd's worker threads (named mrfp-worker-N), summed; nullopt when it has none.
+std::optional<ThreadWaits> mrfpd_worker_waits(int pid) {
+  std::optional<ThreadWaits> total;
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || !name.starts_with("mrfp-worker")) continue;
+    if (!total) total.emplace();
+    *total += thread_waits(task.path().string());
+  }
+  return total;
 }
 
 void add_counters(MixerCounters& total, const mp::v1::Counters& c) {
@@ -602,8 +625,8 @@ LoadResult run_load(const LoadOptions& options) {
     transport->attach_io_thread();
     const ThreadWaits waits_before = this_thread_waits();
     if (one_io_thread) {
-      run_io_loop(monitor, transport->max_receive_batch(), offered_pacer, stop_sending, sending_done, stop_receiving,
-                  io_totals);
+      run_io_loop(monitor, transport->max_receive_batch(), transport->max_batch(), offered_pacer, stop_sending,
+                  sending_done, stop_receiving, io_totals);
     } else {
       monitor.run(stop_receiving);
     }
@@ -636,6 +659,8 @@ LoadResult run_load(const LoadOptions& options) {
   const double steal_before = machine_steal_seconds();
   const long long own_faults_before = process_major_faults(static_cast<int>(getpid()));
   const long long mrfpd_faults_before = options.mrfpd_pid ? process_major_faults(options.mrfpd_pid) : -1;
+  const std::optional<ThreadWaits> worker_waits_before =
+      options.mrfpd_pid ? mrfpd_worker_waits(options.mrfpd_pid) : std::nullopt;
   // The deadlines start after the baseline RPC above, which a loaded mrfpd may answer slowly.
   const std::int64_t start_ns = monotonic_ns() + 200'000'000;
   const auto wall_before = std::chrono::steady_clock::now();
@@ -675,6 +700,12 @@ LoadResult run_load(const LoadOptions& options) {
   const double own_cpu_after = process_cpu_seconds(static_cast<int>(getpid()));
   result.steal_ms = (machine_steal_seconds() - steal_before) * 1000;
   result.loadgen_major_faults = process_major_faults(static_cast<int>(getpid())) - own_faults_before;
+  if (worker_waits_before) {
+    if (const std::optional<ThreadWaits> after = mrfpd_worker_waits(options.mrfpd_pid)) {
+      result.mrfpd_worker_run_delay_ms = after->run_delay_ms - worker_waits_before->run_delay_ms;
+      result.mrfpd_worker_involuntary_switches = after->involuntary_switches - worker_waits_before->involuntary_switches;
+    }
+  }
   if (mrfpd_faults_before >= 0) {
     const long long after = process_major_faults(options.mrfpd_pid);
     if (after >= 0) result.mrfpd_major_faults = after - mrfpd_faults_before;

@@ -85,6 +85,11 @@ struct LoadResult {
   MixerCounters mixer;                         // ticks and overruns: during the run only
   std::uint64_t mixer_overruns_before_run = 0;  // while setting up and precomputing
   double mrfpd_cpu_cores = -1;  // CPU seconds per wall second over the run; -1: not measured
+  // mrfpd's worker threads over the run: runnable but not running, and
+  // preemptions (-1: not measured). A worker gap these do not explain
+  // happened below the guest's scheduler.
+  double mrfpd_worker_run_delay_ms = -1;
+  long long mrfpd_worker_involuntary_switches = -1;
   // Verdict.
   std::vector<std::string> failures;
   std::vector<std::string> load_generator_faults;

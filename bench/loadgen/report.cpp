@@ -101,6 +101,10 @@ void print_summary(const LoadResult& r, std::ostream& out) {
   if (r.mrfpd_cpu_cores >= 0) out << ", CPU " << r.mrfpd_cpu_cores * 100 << " % of one core";
   out << "; workers away from their receive queue longer than a frame " << r.mixer.worker_receive_gaps_over_frame
       << " time(s) (longest since mrfpd started " << r.mixer.worker_longest_receive_gap_ms << " ms)";
+  if (r.mrfpd_worker_run_delay_ms >= 0) {
+    out << "; its workers waited " << r.mrfpd_worker_run_delay_ms << " ms runnable, preempted "
+        << r.mrfpd_worker_involuntary_switches << " times";
+  }
   out << "\n";
   std::size_t shown = 0;
   for (const auto& l : r.listeners) {
@@ -163,6 +167,8 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"tick_overruns_before_run\":" << r.mixer_overruns_before_run << ",\"worker_loads\":" << number_list(r.mixer.worker_loads)
       << ",\"worker_receive_gaps_over_frame\":" << r.mixer.worker_receive_gaps_over_frame
       << ",\"worker_longest_receive_gap_ms\":" << number(r.mixer.worker_longest_receive_gap_ms)
+      << ",\"worker_run_delay_ms\":" << number(r.mrfpd_worker_run_delay_ms)
+      << ",\"worker_involuntary_switches\":" << r.mrfpd_worker_involuntary_switches
       << ",\"cpu_cores\":" << number(r.mrfpd_cpu_cores) << "},\n";
   out << "\"passed\":" << (r.passed() ? "true" : "false") << ",\"verdict\":\"" << verdict_name(r.verdict())
       << "\",\"failures\":" << string_list_json(r.failures)
