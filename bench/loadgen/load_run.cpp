@@ -540,6 +540,23 @@ void pin_to_io_core(const LoadOptions& options) {
   }
 }
 
+// --io-core, once the precomputation (on every core) is done: every thread of
+// this process (gRPC's, EAL's, the main one) and every thread made later runs
+// there too. Any of them on mrfpd's core preempts mrfpd's worker.
+void keep_off_mrfpd_core(const LoadOptions& options) {
+  if (options.io_core < 0) return;
+  cpu_set_t cores;
+  CPU_ZERO(&cores);
+  CPU_SET(static_cast<unsigned>(options.io_core), &cores);
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    const pid_t tid = static_cast<pid_t>(std::atoi(task.path().filename().c_str()));
+    if (tid > 0 && sched_setaffinity(tid, sizeof cores, &cores) != 0) {
+      std::cerr << "warning: --io-core " << options.io_core << " refused for thread " << tid << "\n";
+    }
+  }
+}
+
 std::unique_ptr<Transport> make_transport(const LoadOptions& options) {
   if (options.memif_socket.empty()) return std::make_unique<SocketTransport>();
   MemifOptions memif;
@@ -603,6 +620,7 @@ LoadResult run_load(const LoadOptions& options) {
   const std::vector<ScheduledSend> schedule = make_schedule(plan, onsets);
   std::vector<std::int64_t> onset_sent_ns(onsets.size(), 0);
   result.precompute_s = seconds_since(phase);
+  keep_off_mrfpd_core(options);
 
   // The receiver runs from before the set-up: mixer output starts with the
   // first participant, and over memif an RX ring nobody drains during a long

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--mrfpd-pid", options.mrfpd_pid, "mrfpd's pid: measure its CPU from /proc/<pid>/stat");
   app.add_flag("--realtime-sender", options.realtime_sender,
                "pace from a SCHED_FIFO thread (root): deadlines hold on a busy machine");
-  app.add_option("--io-core", options.io_core, "pin the sending and receiving threads to this CPU (keep them off mrfpd's)");
+  app.add_option("--io-core", options.io_core, "pin the I/O thread(s) to this CPU, and every other thread once the packets are precomputed (off mrfpd's core)");
   app.add_flag("--progress", options.progress, "print mrfpd's GetStats once a second");
   app.add_option("--json", options.json_path, "write the full result as JSON");
   app.add_option("--wav", options.wav_path, "write the first sampled listener's decrypted mix as WAV");
