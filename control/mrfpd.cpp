@@ -78,6 +78,10 @@ int main(int argc, char** argv) {
   app.add_option("--dpdk-gateway", dpdk_port.ipv4_gateway, "next hop for off-link participants (resolved by ARP)");
   app.add_option("--dpdk-prefix-length", dpdk_port.ipv4_prefix_length, "prefix length of --media-address")
       ->capture_default_str();
+  app.add_option("--dpdk-tx-backlog", dpdk_port.tx_backlog,
+                 "frames per worker a full TX ring refused, kept and sent in order before newer ones "
+                 "(the mbuf pools grow by as many; 0: drop them)")
+      ->capture_default_str();
   app.add_option("--dpdk-idle-sleep-us", dpdk_port.idle_sleep_us,
                  "sleep when a poll finds nothing (0: pure polling on a dedicated core)")
       ->capture_default_str();

@@ -187,9 +187,12 @@ run_step() {
     local socket="$memif_dir/memif.sock"
     rm -f "$socket"
     # EAL -l: the main lcore (control only; mrfpd unpins it once up), then the one the worker is pinned to.
+    # --dpdk-tx-backlog: two ticks of output. A tick late by a few ms is followed by one on
+    # time, and their 2N frames do not fit the 16,384-frame memif ring at N = 15,000.
+    local tx_backlog=$(( 2 * conferences * members > 2048 ? 2 * conferences * members : 2048 ))
     # shellcheck disable=SC2086
     nice -n "$mrfpd_nice" "$mrfpd" --control-listen 127.0.0.1:0 --media-address 198.18.0.1 --dpdk-gateway 198.18.0.2 \
-      --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" \
+      --dpdk-prefix-length 24 --workers 1 --max-participants "$max_participants" --dpdk-tx-backlog "$tx_backlog" \
       --port-range "$first-$((first + conferences * members + 15))" --log-level warn $mrfpd_args \
       --dpdk -- $eal_memory --no-pci --no-telemetry -l "$io_core,$mrfpd_core" --log-level '*:warning' \
       --vdev "net_memif0,role=server,socket=$socket,socket-abstract=no,rsize=14,mac=02:fe:00:00:00:01" > "$log" 2>&1 &

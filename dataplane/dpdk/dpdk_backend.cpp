@@ -30,6 +30,7 @@ DpdkBackend::DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue)
       idle_sleep_us_(port_->config().idle_sleep_us),
       handoff_(port_->handoff_ring(queue)),
       index_by_port_(65536, kNoIndex),
+      backlog_(port_->config().tx_backlog),
       neighbours_(port_->config().neighbour_capacity) {
   locals_.reserve(1024);
   free_indexes_.reserve(1024);
@@ -38,6 +39,7 @@ DpdkBackend::DpdkBackend(std::shared_ptr<DpdkPort> port, std::uint16_t queue)
 DpdkBackend::~DpdkBackend() {
   release_held();
   flush_tx();
+  drop_backlog();
   // A worker stopped with participants still in it: their rules go with the queue,
   // so a backend made later on this queue (or another) does not find them in its way.
   for (LocalPort& local : locals_) stop_steering(local);
@@ -183,7 +185,9 @@ void DpdkBackend::report_io_counters(std::vector<IoCounter>& out) const {
       {"rx_neighbour_solicitations", "IPv6 neighbour solicitations for our address, answered.",
        &DpdkCounters::rx_neighbour_solicitations},
       {"tx_frames", "Frames the TX queue accepted.", &DpdkCounters::tx_frames},
-      {"tx_refused", "Frames the full TX ring refused (dropped).", &DpdkCounters::tx_refused},
+      {"tx_backlogged", "Frames the full TX ring refused, kept and sent later in order.", &DpdkCounters::tx_backlogged},
+      {"tx_refused", "Frames dropped: the TX ring and its backlog were full, or the backlog went stale.",
+       &DpdkCounters::tx_refused},
       {"tx_no_mbuf", "Frames not sent: an mbuf pool ran dry.", &DpdkCounters::tx_no_mbuf},
       {"tx_unresolved", "Frames not sent: next hop MAC unknown (resolution asked).", &DpdkCounters::tx_unresolved},
       {"tx_arp_requests", "ARP requests and neighbour solicitations sent.", &DpdkCounters::tx_arp_requests},

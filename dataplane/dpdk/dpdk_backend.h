@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "dataplane/dpdk/dpdk_port.h"
+#include "dataplane/dpdk/tx_backlog.h"
 #include "dataplane/dpdk/neighbour_table.h"
 #include "dataplane/dpdk/tsc_clock.h"
 #include "dataplane/packet/ethernet.h"
@@ -61,7 +62,8 @@ struct DpdkCounters {
   std::uint64_t rx_neighbour_solicitations = 0;  // for our IPv6 address, answered
   // Transmit.
   std::uint64_t tx_frames = 0;           // accepted by the TX queue
-  std::uint64_t tx_refused = 0;          // the TX ring was full: freed, not retried
+  std::uint64_t tx_backlogged = 0;       // the TX ring was full: kept, sent later in order
+  std::uint64_t tx_refused = 0;          // the TX ring and the backlog were full, or the backlog went stale: freed
   std::uint64_t tx_no_mbuf = 0;          // a pool ran dry
   std::uint64_t tx_unresolved = 0;       // next hop MAC unknown: dropped, resolution asked
   std::uint64_t tx_arp_requests = 0;     // resolution requests sent (ARP and neighbour solicitations)
@@ -82,6 +84,9 @@ struct DpdkCounters {
 
 class DpdkBackend final : public PacketBackend {
  public:
+  // A TX backlog the ring has taken nothing from for this long is dropped whole
+  // (a link down, a peer gone): audio that old would arrive as a burst of the past.
+  static constexpr std::int64_t kBacklogStaleUs = 100'000;
   // Claims queue pair `queue` of port (FailedPrecondition if another backend has it).
   static Result<std::unique_ptr<DpdkBackend>> create(std::shared_ptr<DpdkPort> port, std::uint16_t queue);
   ~DpdkBackend() override;
@@ -178,9 +183,16 @@ class DpdkBackend final : public PacketBackend {
                             std::uint16_t payload_length, std::uint16_t payload_sum);
   // Control frames (ARP, ICMP, ND answers) wait in tx_ for flush_tx; media goes
   // straight out in transmit(), which returns how many the queue took.
+  // transmit() returns how many the queue took or the backlog kept; the rest
+  // it drops (tx_refused).
   void enqueue_tx(rte_mbuf* frame);
   void flush_tx();
   std::uint16_t transmit(rte_mbuf** frames, std::uint16_t count);
+  // Offers the backlog to the TX ring, oldest first; true once it is empty.
+  bool drain_backlog();
+  // Each poll: drain the backlog, or drop it whole (tx_refused) once stale.
+  void service_backlog(std::int64_t now_us);
+  std::size_t drop_backlog();  // frees every frame in it; returns how many
 
   bool is_on_link(const packet::Ipv4Address& address) const;
   void learn(const sockaddr_storage& source, const packet::MacAddress& mac);
@@ -206,6 +218,8 @@ class DpdkBackend final : public PacketBackend {
   std::size_t held_count_ = 0;
   std::array<rte_mbuf*, kBurst> tx_{};
   std::uint16_t tx_count_ = 0;
+  TxBacklog<rte_mbuf> backlog_;
+  std::int64_t backlog_progress_us_ = 0;  // when the backlog last began or moved
 
   NeighbourTable neighbours_;
 

@@ -169,7 +169,8 @@ Status DpdkPort::configure() {
   // Pools on the port's NUMA node (SOCKET_ID_ANY for virtual devices that have none).
   socket_ = rte_eth_dev_socket_id(port_id_);
   const int pool_socket = socket_ < 0 ? SOCKET_ID_ANY : socket_;
-  const std::uint32_t per_queue = std::max<std::uint32_t>(config_.mbufs_per_queue, rx_descriptors + 512u);
+  const std::uint32_t per_queue =
+      std::max<std::uint32_t>(config_.mbufs_per_queue, rx_descriptors + 512u) + config_.tx_backlog;
   auto packets = make_pool("pkt", port_id_, per_queue * config_.queues, RTE_MBUF_DEFAULT_BUF_SIZE, pool_socket);
   if (!packets) return Error{packets.error().code, what + ": " + packets.error().message};
   packet_pool_ = packets.value();

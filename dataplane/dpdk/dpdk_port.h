@@ -43,6 +43,9 @@ struct DpdkPortConfig {
   // Packet mbufs per queue pair (the RX ring, frames held by the worker between
   // bursts, replicated payloads); header and clone mbufs are sized alike.
   std::uint32_t mbufs_per_queue = 4096;
+  // Frames per queue the full TX ring refused, kept in order and offered again
+  // before anything newer (tx_backlog.h); the pools grow by as many mbufs.
+  std::uint32_t tx_backlog = 2048;
 
   std::string ipv4_address;           // the mixer's media address on this port
   std::uint8_t ipv4_prefix_length = 24;

@@ -86,6 +86,7 @@ std::size_t DpdkBackend::receive_burst(ReceiveBurst& burst, int timeout_ms) {
   const std::size_t room = std::min(burst.capacity(), kMaxHeld);
   const std::int64_t now_us = clock_.now_us();
   now_us_ = now_us;
+  if (unlikely(!backlog_.empty())) service_backlog(now_us);
   std::array<rte_mbuf*, kBurst> frames;
   std::size_t polled = 0;
   if (handoff_ != nullptr) {

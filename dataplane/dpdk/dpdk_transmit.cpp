@@ -54,15 +54,50 @@ void DpdkBackend::enqueue_tx(rte_mbuf* frame) {
 
 std::uint16_t DpdkBackend::transmit(rte_mbuf** frames, std::uint16_t count) {
   if (count == 0) return 0;
-  const std::uint16_t sent = rte_eth_tx_burst(port_id_, queue_, frames, count);
+  // What the ring refused before goes first, so each listener's frames stay in order.
+  const std::uint16_t sent = drain_backlog() ? rte_eth_tx_burst(port_id_, queue_, frames, count) : 0;
   counters_.tx_frames += sent;
-  if (unlikely(sent < count)) {
-    // The ring is full: media is late already, drop rather than spin (freeing a chained
-    // frame drops its reference on the shared payload).
-    counters_.tx_refused += count - sent;
-    rte_pktmbuf_free_bulk(frames + sent, count - sent);
+  if (likely(sent == count)) return sent;
+  // The ring is full: keep what the backlog has room for and never spin; drop the
+  // rest (freeing a chained frame drops its reference on the shared payload).
+  if (backlog_.empty()) backlog_progress_us_ = clock_.now_us();
+  const auto kept = static_cast<std::uint16_t>(backlog_.push({frames + sent, static_cast<std::size_t>(count - sent)}));
+  counters_.tx_backlogged += kept;
+  const std::uint16_t dropped = count - sent - kept;
+  if (unlikely(dropped > 0)) {
+    counters_.tx_refused += dropped;
+    rte_pktmbuf_free_bulk(frames + sent + kept, dropped);
   }
-  return sent;
+  return sent + kept;
+}
+
+bool DpdkBackend::drain_backlog() {
+  while (!backlog_.empty()) {
+    const std::span<rte_mbuf*> oldest = backlog_.oldest();
+    const auto offered = static_cast<std::uint16_t>(std::min<std::size_t>(oldest.size(), UINT16_MAX));
+    const std::uint16_t taken = rte_eth_tx_burst(port_id_, queue_, oldest.data(), offered);
+    counters_.tx_frames += taken;
+    backlog_.pop(taken);
+    if (taken > 0) backlog_progress_us_ = clock_.now_us();
+    if (taken < offered) return false;
+  }
+  return true;
+}
+
+void DpdkBackend::service_backlog(std::int64_t now_us) {
+  if (drain_backlog() || now_us - backlog_progress_us_ < kBacklogStaleUs) return;
+  counters_.tx_refused += drop_backlog();
+}
+
+std::size_t DpdkBackend::drop_backlog() {
+  std::size_t dropped = 0;
+  while (!backlog_.empty()) {
+    const std::span<rte_mbuf*> oldest = backlog_.oldest();
+    rte_pktmbuf_free_bulk(oldest.data(), static_cast<unsigned>(oldest.size()));
+    backlog_.pop(oldest.size());
+    dropped += oldest.size();
+  }
+  return dropped;
 }
 
 void DpdkBackend::flush_tx() {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "dataplane/packet/icmp.h"
 #include "dataplane/packet/udp.h"
@@ -606,6 +607,87 @@ TEST(TscClockTest, FollowsClockMonotonic) {
     const timespec pause{0, 5'000'000};
     nanosleep(&pause, nullptr);
   }
+}
+
+
+// A TX ring of 63 frames that the test drains by hand: what it refuses waits in
+// the backlog, in order, and goes out as the ring frees up.
+class DpdkTxBacklogTest : public ::testing::Test {
+ protected:
+  void open(std::uint32_t backlog) {
+    DpdkPortConfig config = ring.config();
+    config.tx_backlog = backlog;
+    auto opened = DpdkPort::open(config);
+    ASSERT_TRUE(opened) << opened.error().message;
+    port = opened.value();
+    auto made = DpdkBackend::create(port, 0);
+    ASSERT_TRUE(made) << made.error().message;
+    backend = std::move(made.value());
+    auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
+    ASSERT_TRUE(allocator);
+    ports.emplace(std::move(allocator.value()));
+    auto local = backend->open_in_range("198.18.0.1", *ports);
+    ASSERT_TRUE(local) << local.error().message;
+    for (int i = 0; i < 200; ++i) {
+      Destination destination;
+      destination.local_port_index = local.value().index;
+      destination.remote = ipv4_endpoint({198, 18, 0, 9}, static_cast<std::uint16_t>(40000 + i));
+      destinations.push_back(destination);
+    }
+    backend->add_neighbour(destinations.front().remote, {0x02, 0, 0, 0, 1, 9});
+  }
+
+  // The UDP destination ports of what the ring holds now, emptying it.
+  std::vector<int> take_from_ring() {
+    std::vector<int> ports_seen;
+    for (const auto& frame : ring.drain()) {
+      const auto parsed = packet::parse_udp_frame(frame, true);
+      EXPECT_TRUE(parsed);
+      if (parsed) ports_seen.push_back(parsed->udp.destination_port);
+    }
+    return ports_seen;
+  }
+
+  RingPort ring{1, 64};
+  std::shared_ptr<DpdkPort> port;
+  std::unique_ptr<DpdkBackend> backend;
+  std::optional<PortAllocator> ports;
+  std::vector<Destination> destinations;
+  ReceiveBurst burst{64, 2048};
+  const std::vector<std::uint8_t> payload = std::vector<std::uint8_t>(160, 0xD5);
+};
+
+TEST_F(DpdkTxBacklogTest, FramesTheFullRingRefusedGoOutLaterInOrderAndNoneIsLost) {
+  open(256);
+  EXPECT_EQ(backend->send_to_many(payload, destinations), 200u) << "taken by the ring or kept";
+  EXPECT_EQ(backend->counters().tx_backlogged, 200u - 63u);
+  std::vector<int> sent = take_from_ring();
+  EXPECT_EQ(sent.size(), 63u);
+  for (int poll = 0; poll < 10 && sent.size() < 200; ++poll) {
+    backend->receive_burst(burst, 0);  // each poll offers the backlog to the ring again
+    const std::vector<int> more = take_from_ring();
+    sent.insert(sent.end(), more.begin(), more.end());
+  }
+  std::vector<int> expected(200);
+  for (int i = 0; i < 200; ++i) expected[static_cast<std::size_t>(i)] = 40000 + i;
+  EXPECT_EQ(sent, expected);
+  EXPECT_EQ(backend->counters().tx_refused, 0u);
+  EXPECT_EQ(backend->counters().tx_frames, 200u);
+}
+
+TEST_F(DpdkTxBacklogTest, WhatDoesNotFitIsDroppedAndCountedAndAStuckBacklogIsDroppedWhole) {
+  open(64);
+  EXPECT_EQ(backend->send_to_many(payload, destinations), 63u + 64u);
+  EXPECT_EQ(backend->counters().tx_refused, 200u - 63u - 64u);
+  // Nobody drains the ring: after kBacklogStaleUs the backlog's audio is too old to send.
+  backend->receive_burst(burst, 0);
+  EXPECT_EQ(backend->counters().tx_refused, 200u - 63u - 64u) << "not stale yet";
+  std::this_thread::sleep_for(std::chrono::microseconds(DpdkBackend::kBacklogStaleUs + 20'000));
+  backend->receive_burst(burst, 0);
+  EXPECT_EQ(backend->counters().tx_refused, 200u - 63u) << "the backlog's 64 dropped";
+  EXPECT_EQ(take_from_ring().size(), 63u);
+  EXPECT_EQ(backend->send_to_many(payload, std::span(destinations).first(10)), 10u);
+  EXPECT_EQ(take_from_ring().size(), 10u) << "an empty ring takes new frames at once";
 }
 
 }  // namespace

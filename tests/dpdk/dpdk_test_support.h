@@ -70,13 +70,14 @@ struct RingPort {
   std::uint16_t port_id = 0;
   std::vector<rte_ring*> rx, tx;  // per queue; to_port and from_port are queue 0's
 
-  explicit RingPort(unsigned queues = 1) {
+  // tx_ring_size: a power of two; the ring holds one frame less.
+  explicit RingPort(unsigned queues = 1, unsigned tx_ring_size = 4096) {
     name = unique_name("mrfp_test_ring");
     rx.resize(queues);
     tx.resize(queues);
     for (unsigned q = 0; q < queues; ++q) {
       rx[q] = rte_ring_create(unique_name("rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      tx[q] = rte_ring_create(unique_name("tx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      tx[q] = rte_ring_create(unique_name("tx").c_str(), tx_ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     }
     to_port = rx[0];
     from_port = tx[0];
