@@ -20,7 +20,7 @@
 #       [--policies "shared every"] [--size 10] [--start 20] [--max 5000] [--workers 1]
 #       [--latency-bound-ms 0 (one frame + jitter buffer)] [--retries 1] [--void-retries 2] [--talkers 2]
 #       [--backend socket|memif]
-#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N] [--mrfpd-args "..."]
+#       [--mrfpd-core C] [--io-core C] [--mrfpd-nice N] [--mrfpd-args "..."] [--isolate-kernel-threads]
 # --mrfpd-nice -10 gives mrfpd a larger CPU share against other work on its core
 # (a shared build machine); the load generator's pacing threads are SCHED_FIFO.
 # --start N --max N checks that one N and stops (no search). --mrfpd-args adds
@@ -46,6 +46,7 @@ mrfpd_core=$(( $(nproc) - 1 ))
 io_core=0
 mrfpd_nice=0
 mrfpd_args=
+isolate=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -66,6 +67,7 @@ while [ $# -gt 0 ]; do
     --io-core) io_core=$2; shift 2 ;;
     --mrfpd-nice) mrfpd_nice=$2; shift 2 ;;
     --mrfpd-args) mrfpd_args=$2; shift 2 ;;
+    --isolate-kernel-threads) isolate=1; shift ;;
     -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "capacity: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -142,16 +144,46 @@ release_hugepages() {
     hugepages_added=0
   fi
 }
+# --isolate-kernel-threads: kernel threads that may run anywhere (kdamond,
+# unbound kworkers) leave mrfpd's core for the whole run, as a DPDK deployment
+# keeps its worker cores to the workers (isolcpus, tuned's cpu-partitioning).
+# On a kernel without preemption (PREEMPT_NONE) a kernel thread on the core
+# holds off the worker until it yields: a kdamond there cost the worker tens
+# of milliseconds at a time. Per-CPU kernel threads cannot move and stay. What
+# this changes it restores at exit.
+isolated_file=$state_dir/kernel-thread-affinities
+isolate_kernel_threads() {
+  local others pid mask hex
+  others=$(awk -v skip="$mrfpd_core" -v cpus="$(nproc --all)" \
+    'BEGIN {for (c = 0; c < cpus; c++) if (c != skip) printf "%s%d", (n++ ? "," : ""), c}')
+  for pid in $(ps -e -o pid=,ppid= | awk '$2 == 2 {print $1}'); do
+    hex=$(taskset -p "$pid" 2>/dev/null | awk '{gsub(",", "", $NF); print $NF}') || continue
+    mask=$(taskset -c -p "$pid" 2>/dev/null | awk '{print $NF}') || continue
+    [ -n "$hex" ] && [ -n "$mask" ] || continue
+    # Only threads allowed on mrfpd's core (the per-CPU ones refuse to move).
+    (( (16#$hex >> mrfpd_core) & 1 )) || continue
+    taskset -c -p "$others" "$pid" > /dev/null 2>&1 && echo "$pid $mask" >> "$isolated_file"
+  done
+  echo "capacity: moved $(wc -l < "$isolated_file" 2>/dev/null || echo 0) kernel thread(s) off CPU $mrfpd_core" >&2
+}
+restore_kernel_threads() {
+  [ -f "$isolated_file" ] || return 0
+  local pid mask
+  while read -r pid mask; do taskset -c -p "$mask" "$pid" > /dev/null 2>&1 || true; done < "$isolated_file"
+  rm -f "$isolated_file"
+}
 cleanup() {
   stop_pid_file "$state_dir/loadgen.pid" "$loadgen"
   stop_pid_file "$state_dir/mrfpd.pid" "$mrfpd"
   stop_mrfpd
+  restore_kernel_threads
   release_hugepages
   rm -rf "$state_dir"
   return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+[ "$isolate" = 1 ] && isolate_kernel_threads
 if [ "$backend" = memif ]; then
   reserve_hugepages
   echo "capacity: memif backend, EAL memory: $eal_memory (hugepages added: $hugepages_added), mrfpd on CPU $mrfpd_core, load generator I/O on CPU $io_core" >&2
