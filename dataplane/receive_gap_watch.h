@@ -15,21 +15,25 @@ class ReceiveGapWatch {
   // One frame of the commonest packetisation (20 ms).
   static constexpr std::int64_t kLongGapUs = 20'000;
 
-  // Call as a receive poll starts and as it returns: the time spent waiting
-  // inside the poll is not a gap.
-  void poll_starts(std::int64_t now_us) {
-    if (left_us_ < 0) return;
-    const std::int64_t gap = now_us - left_us_;
-    longest_us_ = std::max(longest_us_, gap);
-    long_gaps_ += gap > kLongGapUs;
+  // Call as a receive poll starts, with how long it may wait for packets, and
+  // as it returns. Waiting inside the poll up to that timeout is not a gap;
+  // returning later than it is (the thread was not running to return).
+  void poll_starts(std::int64_t now_us, std::int64_t timeout_us) {
+    if (left_us_ >= 0) {
+      const std::int64_t gap = now_us - left_us_;
+      longest_us_ = std::max(longest_us_, gap);
+      long_gaps_ += gap > kLongGapUs;
+    }
+    due_back_us_ = now_us + timeout_us;
   }
-  void poll_returned(std::int64_t now_us) { left_us_ = now_us; }
+  void poll_returned(std::int64_t now_us) { left_us_ = std::min(now_us, due_back_us_); }
 
   std::uint64_t long_gaps() const { return long_gaps_; }
   std::int64_t longest_us() const { return longest_us_; }
 
  private:
   std::int64_t left_us_ = -1;  // -1: not polled yet
+  std::int64_t due_back_us_ = 0;
   std::int64_t longest_us_ = 0;
   std::uint64_t long_gaps_ = 0;
 };

@@ -85,7 +85,7 @@ void Worker::run() {
 }
 
 void Worker::receive_and_mix(int timeout_ms) {
-  receive_gaps_.poll_starts(monotonic_us());
+  receive_gaps_.poll_starts(monotonic_us(), std::int64_t{timeout_ms} * 1000);
   const std::size_t count = backend_->receive_burst(burst_, timeout_ms);
   const std::int64_t start = monotonic_us();
   receive_gaps_.poll_returned(start);
