@@ -25,17 +25,7 @@ class DpdkBackendTest : public ::testing::Test {
  protected:
   void SetUp() override { open(ring.config()); }
 
-  void open(const DpdkPortConfig& config) {
-    auto opened = DpdkPort::open(config);
-    ASSERT_TRUE(opened) << opened.error().message;
-    port = opened.value();
-    auto made = DpdkBackend::create(port, 0);
-    ASSERT_TRUE(made) << made.error().message;
-    backend = std::move(made.value());
-    auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
-    ASSERT_TRUE(allocator);
-    ports.emplace(std::move(allocator.value()));
-  }
+  void open(const DpdkPortConfig& config) { ASSERT_NO_FATAL_FAILURE(open_backend(config, port, backend, ports)); }
 
   void TearDown() override {
     backend.reset();
@@ -617,15 +607,7 @@ class DpdkTxBacklogTest : public ::testing::Test {
   void open(std::uint32_t backlog) {
     DpdkPortConfig config = ring.config();
     config.tx_backlog = backlog;
-    auto opened = DpdkPort::open(config);
-    ASSERT_TRUE(opened) << opened.error().message;
-    port = opened.value();
-    auto made = DpdkBackend::create(port, 0);
-    ASSERT_TRUE(made) << made.error().message;
-    backend = std::move(made.value());
-    auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
-    ASSERT_TRUE(allocator);
-    ports.emplace(std::move(allocator.value()));
+    ASSERT_NO_FATAL_FAILURE(open_backend(config, port, backend, ports));
     auto local = backend->open_in_range("198.18.0.1", *ports);
     ASSERT_TRUE(local) << local.error().message;
     for (int i = 0; i < 200; ++i) {

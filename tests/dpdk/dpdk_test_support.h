@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <ctime>
@@ -202,6 +203,22 @@ inline sockaddr_storage ipv4_endpoint(const packet::Ipv4Address& ip, std::uint16
   v4->sin_port = htons(port);
   std::memcpy(&v4->sin_addr, ip.data(), 4);
   return address;
+}
+
+// Opens a port with `config`, a backend on its queue 0 and a port allocator
+// for it; fails the calling test (wrap the call in ASSERT_NO_FATAL_FAILURE)
+// when the port or the backend refuses.
+inline void open_backend(const DpdkPortConfig& config, std::shared_ptr<DpdkPort>& port,
+                         std::unique_ptr<DpdkBackend>& backend, std::optional<PortAllocator>& ports) {
+  auto opened = DpdkPort::open(config);
+  ASSERT_TRUE(opened) << opened.error().message;
+  port = opened.value();
+  auto made = DpdkBackend::create(port, 0);
+  ASSERT_TRUE(made) << made.error().message;
+  backend = std::move(made.value());
+  auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
+  ASSERT_TRUE(allocator);
+  ports.emplace(std::move(allocator.value()));
 }
 
 }  // namespace mrfp::dataplane::test

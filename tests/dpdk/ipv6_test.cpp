@@ -41,15 +41,7 @@ class DpdkIpv6Test : public ::testing::Test {
   void SetUp() override {
     DpdkPortConfig config = ring.config();
     config.ipv6_address = "2001:db8::1";
-    auto opened = DpdkPort::open(config);
-    ASSERT_TRUE(opened) << opened.error().message;
-    port = opened.value();
-    auto made = DpdkBackend::create(port, 0);
-    ASSERT_TRUE(made) << made.error().message;
-    backend = std::move(made.value());
-    auto allocator = PortAllocator::create(30000, 30099, PortParity::Any);
-    ASSERT_TRUE(allocator);
-    ports.emplace(std::move(allocator.value()));
+    ASSERT_NO_FATAL_FAILURE(open_backend(config, port, backend, ports));
   }
   void TearDown() override {
     backend.reset();
