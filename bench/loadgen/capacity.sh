@@ -208,7 +208,9 @@ kv() { sed -n "s/^$2=//p" "$1"; }
 # One step: a fresh mrfpd, one load run; prints "passed" or "failed".
 run_step() {
   local codec=$1 policy=$2 n=$3
-  local name="$codec-$policy-$n" first control_port log
+  local name="$codec-$policy-$n" first control_port log attempt=1
+  # A retried step keeps every attempt's printout: -2, -3, ...
+  while [ -e "$out/$name.txt" ]; do attempt=$((attempt + 1)); name="$codec-$policy-$n-$attempt"; done
   local conferences=1 members=$n
   if [ "$size" != 0 ]; then conferences=$(( (n + size - 1) / size )); members=$size; fi
   local max_participants=$(( members > 1000 ? members : 1000 ))
