@@ -205,7 +205,7 @@ free_port_block() {
 
 kv() { sed -n "s/^$2=//p" "$1"; }
 
-# One step: a fresh mrfpd, one load run; prints "passed" or "failed".
+# One step: a fresh mrfpd, one load run; prints "held", "failed" or "void".
 run_step() {
   local codec=$1 policy=$2 n=$3
   local name="$codec-$policy-$n" first control_port log attempt=1
@@ -260,7 +260,6 @@ run_step() {
   local passed=0 verdict=failed
   if [ -f "$out/$name.kv" ]; then passed=$(kv "$out/$name.kv" passed); verdict=$(kv "$out/$name.kv" verdict); fi
   local participants=$((conferences * members))
-  [ "$passed" = 1 ] && verdict=held
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$codec" "$policy" "$participants" "$passed" \
     "$(kv "$out/$name.kv" loss_ratio)" "$(kv "$out/$name.kv" cpu_cores)" "$(kv "$out/$name.kv" latency_p99_ms)" \
     "$(kv "$out/$name.kv" tick_overruns)" "$(kv "$out/$name.kv" receive_socket_drops)" "$(kv "$out/$name.kv" steal_ms)" \

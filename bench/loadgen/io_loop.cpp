@@ -19,7 +19,8 @@ void run_io_loop(ListenerMonitor& monitor, std::size_t receive_batch, std::size_
       sending = nullptr;
       sending_done.store(true, std::memory_order_release);
     }
-    // One batch, then one burst: neither direction waits for the other's backlog.
+    // One batch, then what it may cost mrfpd's output: neither direction waits
+    // for the other's whole backlog.
     bool ring_full = false;
     if (sending && sending->next_deadline_ns() <= now) ring_full = !sending->send_due(now);
     const std::int64_t receive_ns = monotonic_ns();

@@ -529,20 +529,10 @@ void make_realtime(int priority, const char* which) {
   }
 }
 
-// --io-core: the sender and the receiver on one core, off mrfpd's.
-void pin_to_io_core(const LoadOptions& options) {
-  if (options.io_core < 0) return;
-  cpu_set_t cores;
-  CPU_ZERO(&cores);
-  CPU_SET(static_cast<unsigned>(options.io_core), &cores);
-  if (pthread_setaffinity_np(pthread_self(), sizeof cores, &cores) != 0) {
-    std::cerr << "warning: --io-core " << options.io_core << " refused\n";
-  }
-}
-
 // --io-core, once the precomputation (on every core) is done: every thread of
-// this process (gRPC's, EAL's, the main one) and every thread made later runs
-// there too. Any of them on mrfpd's core preempts mrfpd's worker.
+// this process (gRPC's, EAL's, the main one) and every thread made later (the
+// I/O threads) runs there, off mrfpd's core: any of them there would preempt
+// mrfpd's worker.
 void keep_off_mrfpd_core(const LoadOptions& options) {
   if (options.io_core < 0) return;
   cpu_set_t cores;
@@ -635,7 +625,6 @@ LoadResult run_load(const LoadOptions& options) {
   std::atomic<Pacer*> offered_pacer{nullptr};
   IoLoopTotals io_totals;  // the I/O thread's, final once it is joined
   std::thread receiver([&] {
-    pin_to_io_core(options);
     // Over memif the RX ring is the only buffer (no socket buffer behind it):
     // with --realtime-sender the I/O thread runs in real time, so neither its
     // deadlines nor the ring wait for anything else on its core.
@@ -688,7 +677,6 @@ LoadResult run_load(const LoadOptions& options) {
     offered_pacer.store(&*pacer, std::memory_order_release);
   } else {
     sending = std::thread([&] {
-      pin_to_io_core(options);
       // Packets from real endpoints arrive whatever the load of this machine:
       // a real-time sender keeps its deadlines while mrfpd and others compete.
       if (options.realtime_sender) make_realtime(10, "sender");
@@ -756,8 +744,7 @@ LoadResult run_load(const LoadOptions& options) {
   result.sent_late_over_1ms = sent.late_over_1ms;
   result.sender_max_lateness_ms = static_cast<double>(sent.max_lateness_ns) / 1e6;
   result.sender_max_batch_ms = static_cast<double>(sent.max_batch_ns) / 1e6;
-  result.receive_socket_drops = monitor.socket_drops();
-  result.instrument.receive_drops = result.receive_socket_drops;
+  result.instrument.receive_drops = monitor.socket_drops();
   result.instrument.longest_receive_gap_ms = static_cast<double>(io_totals.longest_receive_gap_ns) / 1e6;
   if (const std::size_t ring = transport->receive_ring_frames(); ring > 0) {
     const double listener_packets_per_s = plan.participant_count() * 1000.0 / options.frame_ms;

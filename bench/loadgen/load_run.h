@@ -64,8 +64,8 @@ struct LoadResult {
   // Load generator.
   std::uint64_t sent = 0, send_errors = 0, sent_late_over_1ms = 0;
   double sender_max_lateness_ms = 0, sender_max_batch_ms = 0;
-  std::uint64_t receive_socket_drops = 0, stray_packets = 0;
-  InstrumentWatch instrument;
+  std::uint64_t stray_packets = 0;
+  InstrumentWatch instrument;  // its receive_drops: our own socket's or ring's
   double loadgen_cpu_cores = 0;  // this process over the run: is the load generator the bottleneck?
   double steal_ms = 0;           // CPU time the hypervisor took from this machine during the run
   // The receiving (over memif: the only) I/O thread, from the set-up to the

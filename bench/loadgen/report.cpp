@@ -74,7 +74,7 @@ void print_summary(const LoadResult& r, std::ostream& out) {
       << "\n";
   out << "set-up " << r.setup_s << " s, precompute " << r.precompute_s << " s, run " << r.run_s << " s\n";
   out << "sent " << r.sent << " (errors " << r.send_errors << ", >1 ms late " << r.sent_late_over_1ms
-      << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.receive_socket_drops << ", load generator CPU "
+      << ", worst lateness " << r.sender_max_lateness_ms << " ms, longest batch " << r.sender_max_batch_ms << " ms); receive socket drops " << r.instrument.receive_drops << ", load generator CPU "
       << r.loadgen_cpu_cores * 100 << " % of one core (its I/O thread waited " << r.receiver_run_delay_ms
       << " ms runnable, preempted " << r.receiver_involuntary_switches << " times";
   if (r.instrument.receive_ring_ms > 0) {
@@ -145,7 +145,7 @@ void write_json(const LoadResult& r, const std::string& path) {
       << ",\"run\":" << number(r.run_s) << "},\n";
   out << "\"loadgen\":{\"sent\":" << r.sent << ",\"send_errors\":" << r.send_errors << ",\"late_over_1ms\":"
       << r.sent_late_over_1ms << ",\"max_lateness_ms\":" << number(r.sender_max_lateness_ms) << ",\"max_batch_ms\":" << number(r.sender_max_batch_ms)
-      << ",\"receive_socket_drops\":" << r.receive_socket_drops << ",\"cpu_cores\":" << number(r.loadgen_cpu_cores) << ",\"stray_packets\":" << r.stray_packets
+      << ",\"receive_socket_drops\":" << r.instrument.receive_drops << ",\"cpu_cores\":" << number(r.loadgen_cpu_cores) << ",\"stray_packets\":" << r.stray_packets
       << ",\"machine_steal_ms\":" << number(r.steal_ms) << ",\"io_thread_run_delay_ms\":" << number(r.receiver_run_delay_ms)
       << ",\"io_thread_involuntary_switches\":" << r.receiver_involuntary_switches << ",\"major_faults\":" << r.loadgen_major_faults
       << ",\"mrfpd_major_faults\":" << r.mrfpd_major_faults
@@ -200,7 +200,7 @@ void write_summary_kv(const LoadResult& r, const std::string& path) {
       << "\nlatency_p99_ms=" << number(r.latency_ms.p99) << "\nlatency_p50_ms=" << number(r.latency_ms.p50)
       << "\nlatency_bound_ms=" << number(r.latency_bound_ms)
       << "\njitter_p99_ms=" << number(r.jitter_ms.p99) << "\ncpu_cores=" << number(r.mrfpd_cpu_cores)
-      << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.receive_socket_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
+      << "\nreceived=" << r.received << "\nreceive_socket_drops=" << r.instrument.receive_drops << "\nloadgen_cpu_cores=" << number(r.loadgen_cpu_cores)
       << "\nsteal_ms=" << number(r.steal_ms) << "\nloadgen_major_faults=" << r.loadgen_major_faults
       << "\nmrfpd_major_faults=" << r.mrfpd_major_faults
       << "\nio_longest_receive_gap_ms=" << number(r.instrument.longest_receive_gap_ms)

@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "dataplane/dpdk/dpdk_port.h"
-#include "dataplane/dpdk/tx_backlog.h"
 #include "dataplane/dpdk/neighbour_table.h"
 #include "dataplane/dpdk/tsc_clock.h"
+#include "dataplane/dpdk/tx_backlog.h"
 #include "dataplane/packet/ethernet.h"
 #include "dataplane/packet/result.h"
 #include "dataplane/packet_backend.h"
@@ -182,9 +182,8 @@ class DpdkBackend final : public PacketBackend {
                             const sockaddr_storage& remote, const packet::MacAddress& mac,
                             std::uint16_t payload_length, std::uint16_t payload_sum);
   // Control frames (ARP, ICMP, ND answers) wait in tx_ for flush_tx; media goes
-  // straight out in transmit(), which returns how many the queue took.
-  // transmit() returns how many the queue took or the backlog kept; the rest
-  // it drops (tx_refused).
+  // straight out in transmit(), which returns how many the queue took or the
+  // backlog kept; the rest it drops (tx_refused).
   void enqueue_tx(rte_mbuf* frame);
   void flush_tx();
   std::uint16_t transmit(rte_mbuf** frames, std::uint16_t count);
